@@ -71,6 +71,11 @@ class ReadersWriterShare:
         self._held = threading.local()
         self._lock_file = lock_file
         self.exclusive_holds = 0  # how many exclusive sections ran (diagnostics, tests)
+        self.readers_waiting = 0  # threads waiting to share (diagnostics, tests)
+
+    @property
+    def writers_waiting(self) -> int:
+        return self._writers_waiting
 
     def _shared_depth(self) -> int:
         return getattr(self._held, "shared", 0)
@@ -127,8 +132,10 @@ class ReadersWriterShare:
     def _acquire_shared(self, reentering: bool = False) -> None:
         with self._cond:
             # A thread taking back a hold it gave up does not wait behind new writers.
+            self.readers_waiting += 1
             while self._writer or (self._writers_waiting and not reentering):
                 self._cond.wait()
+            self.readers_waiting -= 1
             self._readers += 1
 
     def _release_shared(self) -> None:
