@@ -1,0 +1,64 @@
+"""Reports: one result model, many renderers.
+
+Each format is a module of its own: `text` (the terminal), `jsonout` (the
+model's dictionary), `html` (the self-contained learner page, templates in the
+top-level `templates/`), `junit` (CI test reports), `gradescope`
+(`results.json`). `render` picks one by name and applies the learner view.
+Nothing here runs or grades anything: it turns a `SubmissionResult` into text.
+"""
+
+from __future__ import annotations
+
+from grader.report.gradescope import render_gradescope
+from grader.report.html import render_html, templates_dir
+from grader.report.jsonout import render_json
+from grader.report.junit import render_junit
+from grader.report.text import render_text
+from grader.report.visibility import learner_copy
+from grader.results import SubmissionResult
+
+FORMATS = ("text", "json", "html", "junit", "gradescope")
+
+__all__ = [
+    "FORMATS",
+    "UnknownFormat",
+    "render",
+    "render_gradescope",
+    "render_html",
+    "render_json",
+    "render_junit",
+    "render_text",
+    "templates_dir",
+]
+
+
+class UnknownFormat(ValueError):
+    """A report format this package does not know; names the ones it does."""
+
+    def __init__(self, fmt: str) -> None:
+        super().__init__(f"unknown report format {fmt!r}; choose one of: {', '.join(FORMATS)}")
+        self.fmt = fmt
+
+
+def render(
+    result: SubmissionResult, fmt: str, *, color: bool = False, learner_view: bool = True
+) -> str:
+    """Render one result in format `fmt` ("text", "json", "html", "junit", "gradescope").
+
+    `learner_view` hides what hidden checks found (message, hint, trace) in
+    text, json, html and junit. Text is always the learner's view. Gradescope
+    output is never redacted: it marks hidden checks "after_published" and
+    Gradescope holds them back. `color` applies to text only.
+    """
+    if fmt == "text":
+        return render_text(result, color=color)
+    if fmt == "html":
+        return render_html(result, learner_view=learner_view)
+    if fmt == "gradescope":
+        return render_gradescope(result)
+    shown = learner_copy(result) if learner_view else result
+    if fmt == "json":
+        return render_json(shown)
+    if fmt == "junit":
+        return render_junit([shown])
+    raise UnknownFormat(fmt)

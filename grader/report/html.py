@@ -1,0 +1,272 @@
+"""The HTML report: one self-contained page a learner can read offline, on a phone or on paper.
+
+Owns turning a `SubmissionResult` into the values `templates/report.html.j2`
+shows: the timeline geometry (one lane per thread, one row per step, context
+switches marked), the deadlock's who-waits-for-what, the process tree, and the
+learner's source with failing-trace lines highlighted and never-executed lines
+marked. Everything learner-controlled reaches the page through Jinja2's
+autoescape; the page loads nothing (inline CSS and SVG, no script, and a
+Content-Security-Policy that forbids any fetch).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import jinja2
+
+from grader.report.status import MARKS, WORDS, points_text, score_line
+from grader.report.trace import (
+    TimelineLayout,
+    count_switches,
+    deadlock_cycle,
+    timeline_layout,
+)
+from grader.report.visibility import HIDDEN_MESSAGE, learner_copy
+from grader.results import CheckResult, Failure, ProcessInfo, Status, SubmissionResult
+
+TEMPLATE = "report.html.j2"
+#: Learner output beyond this many characters is cut in the page.
+OUTPUT_CHARS = 20_000
+
+# Timeline geometry, in SVG user units (pixels at scale 1).
+LANE_WIDTH = 250
+GUTTER = 40
+HEADER = 34
+ROW = 48
+BOX_HEIGHT = 40
+#: Characters that fit on one line of a timeline box at the chosen font size.
+BOX_CHARS = 34
+
+
+def _clip(text: str, limit: int = BOX_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass
+class SvgBox:
+    x: int
+    y: int
+    width: int
+    height: int
+    step: int
+    thread: str
+    line1: str
+    line2: str
+    full: str
+    switch: bool
+    # where the switch arrow starts (the previous step's box, bottom centre)
+    from_x: int = 0
+    from_y: int = 0
+
+
+@dataclass
+class SvgTimeline:
+    width: int
+    height: int
+    lanes: list[dict[str, Any]]
+    boxes: list[SvgBox]
+    switches: int
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+def timeline_svg_model(layout: TimelineLayout) -> SvgTimeline:
+    """Place each step of a laid-out trace on the SVG canvas."""
+    width = GUTTER + LANE_WIDTH * max(1, len(layout.lanes))
+    height = HEADER + ROW * len(layout.boxes) + 8
+    lanes = [
+        {
+            "name": name,
+            "x": GUTTER + i * LANE_WIDTH,
+            "centre": GUTTER + i * LANE_WIDTH + LANE_WIDTH // 2,
+        }
+        for i, name in enumerate(layout.lanes)
+    ]
+    boxes: list[SvgBox] = []
+    for box in layout.boxes:
+        x = GUTTER + box.lane * LANE_WIDTH + 8
+        y = HEADER + box.row * ROW + 4
+        svg_box = SvgBox(
+            x=x,
+            y=y,
+            width=LANE_WIDTH - 16,
+            height=BOX_HEIGHT,
+            step=box.index + 1,
+            thread=box.thread,
+            line1=_clip(f"{box.location}  {box.operation}"),
+            line2=_clip(box.source),
+            full=f"step {box.index + 1}: {box.thread} at {box.location}: {box.operation}: {box.source}",
+            switch=box.switch,
+        )
+        if box.switch and boxes:
+            previous = boxes[-1]
+            svg_box.from_x = previous.x + previous.width // 2
+            svg_box.from_y = previous.y + previous.height
+        boxes.append(svg_box)
+    rows = [
+        {
+            "step": b.index + 1,
+            "thread": b.thread,
+            "location": b.location,
+            "operation": b.operation,
+            "source": b.source,
+            "switch": b.switch,
+        }
+        for b in layout.boxes
+    ]
+    return SvgTimeline(width, height, lanes, boxes, layout.switches, rows)
+
+
+def process_rows(processes: list[ProcessInfo]) -> list[dict[str, Any]]:
+    """Processes in tree order (each after its parent), with their depth in the tree."""
+    pids = {p.pid for p in processes}
+    children: dict[int | None, list[ProcessInfo]] = {}
+    for p in processes:
+        parent = p.parent if p.parent in pids else None
+        children.setdefault(parent, []).append(p)
+    rows: list[dict[str, Any]] = []
+    seen: set[int] = set()
+
+    def visit(parent: int | None, depth: int) -> None:
+        for p in children.get(parent, []):
+            if p.pid in seen:
+                continue
+            seen.add(p.pid)
+            flagged = p.state in ("zombie", "orphan", "running") and depth > 0
+            rows.append({"p": p, "depth": depth, "flagged": flagged})
+            visit(p.pid, depth + 1)
+
+    visit(None, 0)
+    for p in processes:  # a cycle in parent links: show what was left, flat
+        if p.pid not in seen:
+            rows.append({"p": p, "depth": 0, "flagged": False})
+    return rows
+
+
+def _failure_lines(failure: Failure) -> set[tuple[str, int]]:
+    lines = {(s.file, s.line) for s in failure.trace}
+    lines |= {(b.file, b.line) for b in failure.deadlock}
+    for entry in failure.lines:
+        try:
+            lines.add((str(entry["file"]), int(entry["line"])))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return lines
+
+
+def _same_file(a: str, b: str) -> bool:
+    return a == b or PurePosixPath(a).name == PurePosixPath(b).name
+
+
+def source_files(result: SubmissionResult) -> list[dict[str, Any]]:
+    """The learner's files, line by line, marked: in a failing trace, never executed."""
+    failing: list[tuple[CheckResult, set[tuple[str, int]]]] = [
+        (c, _failure_lines(c.failure))
+        for c in result.checks
+        if c.failure is not None and c.status is not Status.PASSED
+    ]
+    files = []
+    for name, text in result.source.items():
+        uncovered: set[int] = set()
+        for cov_name, missing in result.coverage.items():
+            if _same_file(cov_name, name):
+                uncovered |= set(missing)
+        lines = []
+        for number, code in enumerate(text.splitlines(), start=1):
+            hit_by = [
+                c.id
+                for c, where in failing
+                if any(_same_file(f, name) and n == number for f, n in where)
+            ]
+            lines.append(
+                {"number": number, "code": code, "hit_by": hit_by, "uncovered": number in uncovered}
+            )
+        files.append(
+            {
+                "name": name,
+                "lines": lines,
+                "hits": sum(1 for line in lines if line["hit_by"]),
+                "uncovered": sum(1 for line in lines if line["uncovered"]),
+                "has_coverage": any(_same_file(c, name) for c in result.coverage),
+            }
+        )
+    return files
+
+
+def _check_view(check: CheckResult) -> dict[str, Any]:
+    failure = check.failure
+    view: dict[str, Any] = {
+        "c": check,
+        "anchor": "check-" + "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in check.id),
+        "word": WORDS[check.status],
+        "mark": MARKS[check.status],
+        "css": check.status.value,
+        "score": score_line(check),
+        "hidden_note": HIDDEN_MESSAGE if not check.visible else "",
+        "timeline": None,
+        "cycle": [],
+        "processes": [],
+    }
+    if failure is not None:
+        if failure.trace:
+            view["timeline"] = timeline_svg_model(timeline_layout(failure.trace))
+            view["switches"] = count_switches(failure.trace)
+        if failure.deadlock:
+            view["cycle"] = deadlock_cycle(failure.deadlock)
+        if failure.processes:
+            view["processes"] = process_rows(failure.processes)
+    return view
+
+
+def templates_dir() -> Path:
+    """The HTML templates: top-level `templates/` in a checkout, bundled ones when installed."""
+    package = Path(__file__).resolve().parent.parent
+    checkout = package.parent / "templates"
+    if (checkout / TEMPLATE).is_file():
+        return checkout
+    return package / "_bundled" / "templates"
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["points"] = points_text
+    return env
+
+
+def render_html(result: SubmissionResult, *, learner_view: bool = True) -> str:
+    """One self-contained HTML page for one submission.
+
+    With `learner_view`, hidden checks show only title and status (and their
+    traces highlight nothing in the source).
+    """
+    shown = learner_copy(result) if learner_view else result
+    output = shown.output[:OUTPUT_CHARS]
+    output_cut = shown.output_truncated or len(shown.output) > OUTPUT_CHARS
+    counts = {status: 0 for status in Status}
+    for check in shown.checks:
+        counts[check.status] += 1
+    template = _environment().get_template(TEMPLATE)
+    return template.render(
+        r=shown,
+        verdict=shown.verdict(),
+        checks=[_check_view(c) for c in shown.checks],
+        counts={s.value: n for s, n in counts.items()},
+        percent=round(100 * shown.score / shown.max_score) if shown.max_score else 0,
+        files=source_files(shown),
+        output=output,
+        output_cut=output_cut,
+        learner_view=learner_view,
+        box_height=BOX_HEIGHT,
+        header=HEADER,
+        lane_width=LANE_WIDTH,
+        gutter=GUTTER,
+        row=ROW,
+    )

@@ -1,0 +1,155 @@
+"""The terminal report: what a learner reads after `grader check`.
+
+Short on purpose: score and verdict first, then one line per check; for a check
+that did not pass, its message, hint, the shrunk interleaving as a compact
+timeline, who waits for what in a deadlock, the processes involved, and the
+command that replays it. Hidden checks show only title and status. ANSI colour
+only when asked for.
+"""
+
+from __future__ import annotations
+
+import re
+
+from grader.report.status import MARKS, WORDS, points_text, score_line
+from grader.report.trace import count_switches, deadlock_cycle, deadlock_sentences, timeline_lines
+from grader.report.visibility import HIDDEN_MESSAGE, learner_copy
+from grader.results import CheckResult, Failure, Status, SubmissionResult
+
+_COLOURS: dict[Status, str] = {
+    Status.PASSED: "32",  # green
+    Status.FAILED: "31",  # red
+    Status.ERROR: "31",
+    Status.TIMEOUT: "33",  # yellow
+    Status.SKIPPED: "2",  # dim
+}
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+#: Learner output beyond this many lines is cut in the terminal (the HTML shows more).
+OUTPUT_LINES = 20
+
+
+class _Style:
+    def __init__(self, color: bool) -> None:
+        self.color = color
+
+    def paint(self, text: str, code: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if self.color else text
+
+    def bold(self, text: str) -> str:
+        return self.paint(text, "1")
+
+    def dim(self, text: str) -> str:
+        return self.paint(text, "2")
+
+
+def render_text(result: SubmissionResult, *, color: bool = False) -> str:
+    """The learner's terminal report for one submission (hidden checks redacted)."""
+    shown = learner_copy(result)
+    style = _Style(color)
+    lines: list[str] = []
+    heading = f"{shown.title or shown.exercise} ({shown.exercise} v{shown.version})"
+    lines.append(style.bold(heading))
+    verdict_code = _COLOURS[Status.PASSED] if shown.passed else _COLOURS[Status.FAILED]
+    score = f"Score {points_text(shown.score)}/{points_text(shown.max_score)}"
+    lines.append(f"{style.bold(score)}  {style.paint(shown.verdict(), verdict_code)}")
+    lines.append("")
+    width = max((len(score_line(c)) for c in shown.checks), default=3)
+    for check in shown.checks:
+        lines.extend(_check_lines(check, width, style))
+    if shown.output:
+        lines.append("")
+        lines.extend(_output_lines(shown, style))
+    lines.append("")
+    lines.append(style.dim(f"Seed {shown.seed}"))
+    if shown.replay:
+        lines.append(f"Replay: {shown.replay}")
+    return "\n".join(lines) + "\n"
+
+
+def _printable(line: str) -> str:
+    """Learner-controlled text with control characters shown, never obeyed (no escapes)."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", line)
+
+
+def _check_lines(check: CheckResult, width: int, style: _Style) -> list[str]:
+    mark = style.paint(MARKS[check.status], _COLOURS[check.status])
+    line = f"{mark} {score_line(check):>{width}}  {check.title}"
+    if check.status is not Status.PASSED:
+        line += style.dim(f"  [{WORDS[check.status]}]")
+    lines = [line]
+    if check.status is Status.PASSED:
+        return lines
+    indent = " " * (width + 4)
+    if not check.visible:
+        lines.append(indent + style.dim(HIDDEN_MESSAGE))
+        return lines
+    if check.message:
+        lines.extend(indent + _printable(part) for part in check.message.splitlines())
+    failure = check.failure
+    if failure is not None:
+        lines.extend(indent + _printable(part) for part in _failure_lines(failure))
+    if check.hint:
+        hint_lines = check.hint.strip().splitlines()
+        lines.append(indent + style.paint("Hint: ", "36") + hint_lines[0])
+        lines.extend(indent + "      " + part for part in hint_lines[1:])
+    if failure is not None and failure.replay:
+        lines.append(indent + "Replay this failure: " + failure.replay)
+    return lines
+
+
+def _failure_lines(failure: Failure) -> list[str]:
+    lines: list[str] = []
+    if failure.trace:
+        switches = count_switches(failure.trace)
+        noun = "switch" if switches == 1 else "switches"
+        lines.append(
+            f"Interleaving that fails ({len(failure.trace)} steps, {switches} context {noun};"
+            " >> marks a switch):"
+        )
+        lines.extend("  " + t for t in timeline_lines(failure.trace))
+    if failure.deadlock:
+        lines.append("Deadlock: no thread can run.")
+        lines.extend("  " + s for s in deadlock_sentences(failure.deadlock))
+        cycle = deadlock_cycle(failure.deadlock)
+        if cycle:
+            lines.append("  Cycle: " + " -> ".join(cycle))
+    if failure.processes:
+        lines.append("Processes:")
+        for p in failure.processes:
+            parent = f" parent {p.parent}" if p.parent is not None else ""
+            extra = f" - {p.note}" if p.note else ""
+            state = f" {p.state}" if p.state else ""
+            lines.append(f"  pid {p.pid}{parent} {p.name}{state} cpu {p.cpu_s:.2f}s{extra}")
+    if failure.details:
+        detail = failure.details.rstrip().splitlines()[-8:]
+        lines.extend(detail)
+    return lines
+
+
+def _output_lines(result: SubmissionResult, style: _Style) -> list[str]:
+    printed = result.output.rstrip("\n").splitlines()
+    lines = [style.bold("Your code printed:")]
+    lines.extend("  " + _printable(line) for line in printed[:OUTPUT_LINES])
+    if len(printed) > OUTPUT_LINES or result.output_truncated:
+        lines.append(style.dim("  ... (output cut; the HTML report shows more)"))
+    return lines
+
+
+def check_feedback(check: CheckResult) -> str:
+    """Plain text feedback for one check (no colour): message, failure, hint, replay.
+
+    The body JUnit and Gradescope put under a check; empty for a passed check
+    without a message. Does not redact: callers pass a learner copy when needed.
+    """
+    lines: list[str] = []
+    if check.message:
+        lines.extend(_printable(part) for part in check.message.splitlines())
+    if check.failure is not None:
+        lines.extend(_printable(part) for part in _failure_lines(check.failure))
+    if check.hint:
+        lines.append("Hint: " + check.hint.strip())
+    if check.failure is not None and check.failure.replay:
+        lines.append("Replay this failure: " + check.failure.replay)
+    return "\n".join(lines)

@@ -1,0 +1,150 @@
+"""How an interleaving and a deadlock are told: shared by every renderer.
+
+Owns the presentation of `Failure.trace` and `Failure.deadlock`: the order of the
+thread lanes, which steps began a context switch, a compact one-line-per-step
+form for plain text, and the sentence that says who waits for what. It draws
+nothing (the HTML renderer turns `TimelineLayout` into SVG) and reads no files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from grader.results import BlockedThread, TraceStep
+
+#: Steps beyond this many are elided in the middle of a plain-text timeline.
+TEXT_STEP_LIMIT = 40
+
+
+def thread_lanes(trace: list[TraceStep]) -> list[str]:
+    """The threads of a trace, in the order they first ran (one lane each)."""
+    lanes: list[str] = []
+    for step in trace:
+        if step.thread not in lanes:
+            lanes.append(step.thread)
+    return lanes
+
+
+def switch_flags(trace: list[TraceStep]) -> list[bool]:
+    """Whether each step began a context switch.
+
+    A step switches when the explorer said so, or when its thread differs from
+    the previous step's thread (the explorer may not mark every switch).
+    """
+    flags: list[bool] = []
+    previous: str | None = None
+    for step in trace:
+        flags.append(step.switch or (previous is not None and step.thread != previous))
+        previous = step.thread
+    return flags
+
+
+def count_switches(trace: list[TraceStep]) -> int:
+    return sum(switch_flags(trace)[1:]) if trace else 0
+
+
+def step_location(step: TraceStep) -> str:
+    return f"{step.file}:{step.line}"
+
+
+def timeline_lines(trace: list[TraceStep], limit: int = TEXT_STEP_LIMIT) -> list[str]:
+    """The trace as aligned text lines: `T1  counter.py:7  read self.value  | self.n += 1`.
+
+    Context switches are marked with `>>` in front of the step that begins one.
+    A trace longer than `limit` keeps its first and last steps and says how many
+    were left out.
+    """
+    if not trace:
+        return []
+    flags = switch_flags(trace)
+    thread_width = max(len(s.thread) for s in trace)
+    where_width = max(len(step_location(s)) for s in trace)
+    op_width = min(28, max(len(s.operation) for s in trace))
+    indexed = list(enumerate(trace))
+    if len(trace) > limit:
+        head = limit // 2
+        tail = limit - head
+        indexed = indexed[:head] + [(-1, None)] + indexed[-tail:]
+    lines: list[str] = []
+    for index, step in indexed:
+        if step is None:
+            lines.append(f"   ... {len(trace) - limit} steps left out ...")
+            continue
+        mark = ">>" if flags[index] and index > 0 else "  "
+        text = (
+            f"{mark} {step.thread:<{thread_width}}  {step_location(step):<{where_width}}  "
+            f"{step.operation:<{op_width}}  | {step.source.strip()}"
+        )
+        lines.append(text.rstrip())
+    return lines
+
+
+def deadlock_sentences(blocked: list[BlockedThread]) -> list[str]:
+    """One sentence per blocked thread: where it stands, what it waits for, who holds that."""
+    sentences = []
+    for b in blocked:
+        holder = f", held by {b.held_by}" if b.held_by else ""
+        sentences.append(
+            f"{b.thread} waits for {b.waits_for}{holder}, at {b.file}:{b.line}: {b.source.strip()}"
+        )
+    return sentences
+
+
+def deadlock_cycle(blocked: list[BlockedThread]) -> list[str]:
+    """The wait-for cycle among blocked threads (thread names, the first repeated at the end).
+
+    Empty when the holders do not close a cycle (for example a thread waiting
+    on an event nobody will set).
+    """
+    holder_of = {b.thread: b.held_by for b in blocked if b.held_by}
+    for start in holder_of:
+        path = [start]
+        current = holder_of.get(start)
+        while current is not None and current not in path:
+            path.append(current)
+            current = holder_of.get(current)
+        if current == start:
+            return [*path, start]
+    return []
+
+
+@dataclass(frozen=True)
+class TimelineBox:
+    """One step placed on the timeline: its lane, its row and what it shows."""
+
+    index: int
+    lane: int
+    row: int
+    thread: str
+    location: str
+    operation: str
+    source: str
+    switch: bool
+
+
+@dataclass(frozen=True)
+class TimelineLayout:
+    """A trace placed on a grid: one column (lane) per thread, one row per step."""
+
+    lanes: list[str]
+    boxes: list[TimelineBox]
+    switches: int
+
+
+def timeline_layout(trace: list[TraceStep]) -> TimelineLayout:
+    lanes = thread_lanes(trace)
+    flags = switch_flags(trace)
+    boxes = [
+        TimelineBox(
+            index=i,
+            lane=lanes.index(step.thread),
+            row=i,
+            thread=step.thread,
+            location=step_location(step),
+            operation=step.operation,
+            source=step.source.strip(),
+            switch=flags[i] and i > 0,
+        )
+        for i, step in enumerate(trace)
+    ]
+    return TimelineLayout(lanes=lanes, boxes=boxes, switches=count_switches(trace))
