@@ -1,0 +1,25 @@
+"""Grading: one submission end to end, a batch of them, and where results are stored.
+
+It drives the sandbox and reads the results channel; it never imports learner
+code or the harness's fixtures.
+"""
+
+from grader.grading.grade import (
+    GradeOptions,
+    GradingError,
+    MachineShare,
+    derive_seed,
+    grade_submission,
+    plan_checks,
+    submission_hash,
+)
+
+__all__ = [
+    "GradeOptions",
+    "GradingError",
+    "MachineShare",
+    "derive_seed",
+    "grade_submission",
+    "plan_checks",
+    "submission_hash",
+]

@@ -1,0 +1,10 @@
+"""The submission side: runs an exercise's checks inside the sandboxed child.
+
+It imports the learner's module, runs the checks with pytest, and streams one
+framed JSON record per check to the parent over the results channel. It never
+imports `grading` or `report`, and trusts nothing the learner's code can touch.
+"""
+
+from grader.harness.failures import CheckFailure, fail
+
+__all__ = ["CheckFailure", "fail"]

@@ -1,0 +1,268 @@
+"""The child's main loop: import the submission, run the wanted checks, stream records.
+
+Records sent over the results channel, in order:
+  {"event": "hello", "pid": N}
+  {"event": "start", "check": ID}
+  {"event": "result", "check": ID, "status": S, "failure": {...} | null, "duration_s": F}
+  {"event": "coverage", "files": {name: {"executed": [...], "statements": [...]}}}
+  {"event": "done"}
+The parent trusts none of it blindly: it re-checks every record's shape and order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import traceback
+from typing import Any
+
+from grader import channel
+from grader.harness import fixtures
+
+IMPORTS = "imports"
+MESSAGE_LIMIT = 2000
+DETAILS_LIMIT = 6000
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 20] + "\n... (cut)"
+
+
+def _learner_location(tb: Any, folder: str) -> str | None:
+    """The innermost traceback frame in the learner's files, as 'file, line N'."""
+    where = None
+    for frame in traceback.extract_tb(tb):
+        if frame.filename.startswith(folder + os.sep):
+            where = f"{os.path.relpath(frame.filename, folder)}, line {frame.lineno}"
+    return where
+
+
+def _learner_traceback(exc: BaseException, folder: str) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    mine = [f for f in frames if f.filename.startswith(folder + os.sep)] or frames[-1:]
+    lines = [f'  File "{os.path.relpath(f.filename, folder)}", line {f.lineno}, in {f.name}\n'
+             f"    {f.line or ''}" for f in mine]
+    return "\n".join(lines + [f"{type(exc).__name__}: {exc}"])
+
+
+def describe_exception(exc: BaseException, folder: str, longrepr: str = "") -> tuple[str, dict]:
+    """(status, failure) for an exception that ended a check."""
+    if isinstance(exc, AssertionError) and hasattr(exc, "to_report"):
+        failure = dict(exc.to_report())
+        failure.setdefault("kind", "assertion")
+        failure["message"] = _clip(str(failure.get("message") or exc), MESSAGE_LIMIT)
+        return "failed", failure
+    if isinstance(exc, AssertionError):
+        text = str(exc).strip() or "an assertion of the check failed"
+        # pytest appends its introspection after the author's message; keep the message first
+        message = text.split("\nassert ", 1)[0].strip()
+        return "failed", {
+            "kind": "assertion",
+            "message": _clip(message, MESSAGE_LIMIT),
+            "details": _clip(longrepr or text, DETAILS_LIMIT) if longrepr else None,
+        }
+    where = _learner_location(exc.__traceback__, folder)
+    name = type(exc).__name__
+    text = f"{name}: {exc}" if str(exc) else name
+    if isinstance(exc, SystemExit):
+        text = f"your code called sys.exit({exc.code!r})"
+    elif isinstance(exc, KeyboardInterrupt):
+        text = "your code raised KeyboardInterrupt"
+    elif isinstance(exc, RecursionError):
+        text = "RecursionError: maximum recursion depth exceeded"
+    message = f"{text} (in {where})" if where else text
+    return "error", {
+        "kind": "exception",
+        "message": _clip(message, MESSAGE_LIMIT),
+        "details": _clip(_learner_traceback(exc, folder), DETAILS_LIMIT),
+    }
+
+
+class Reporter:
+    """A pytest plugin that runs only the wanted checks, in order, and reports each one."""
+
+    def __init__(self, fd: int, wanted: list[str], folder: str) -> None:
+        self.fd = fd
+        self.wanted = wanted  # check ids in the order the parent wants them
+        self.folder = folder
+        self.by_function = {"test_" + w.replace("-", "_"): w for w in wanted}
+        self.current: dict[str, Any] = {}
+        self.collect_errors: list[str] = []
+
+    # -- collection --------------------------------------------------------------------
+
+    def pytest_collectreport(self, report: Any) -> None:
+        if report.failed:
+            self.collect_errors.append(_clip(str(report.longrepr), DETAILS_LIMIT))
+
+    def pytest_collection_modifyitems(self, session: Any, config: Any, items: list) -> None:
+        order = {name: i for i, name in enumerate(self.by_function)}
+        keep = [i for i in items if getattr(i, "originalname", i.name) in order]
+        drop = [i for i in items if i not in keep]
+        keep.sort(key=lambda i: order[getattr(i, "originalname", i.name)])
+        items[:] = keep
+        if drop:
+            config.hook.pytest_deselected(items=drop)
+        found = {getattr(i, "originalname", i.name) for i in keep}
+        for function, check_id in self.by_function.items():
+            if function not in found:
+                why = self.collect_errors[0] if self.collect_errors else "its code was not found"
+                self._send_result(check_id, "error", {
+                    "kind": "exception",
+                    "message": "the check could not be loaded (an error while importing it)",
+                    "details": why,
+                }, 0.0)
+
+    # -- running -------------------------------------------------------------------------
+
+    def _check_id(self, item_or_nodeid: Any) -> str | None:
+        name = item_or_nodeid.split("::")[-1].split("[")[0]
+        return self.by_function.get(name)
+
+    def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
+        check_id = self._check_id(nodeid)
+        if check_id:
+            self.current = {"id": check_id, "start": time.monotonic(), "status": "passed",
+                            "failure": None}
+            channel.send(self.fd, {"event": "start", "check": check_id})
+
+    def pytest_runtest_makereport(self, item: Any, call: Any) -> None:
+        if call.excinfo is None or not self.current:
+            return
+        if self.current["status"] != "passed":
+            return  # keep the first problem (a teardown error after a failure adds nothing)
+        exc = call.excinfo.value
+        if call.excinfo.errisinstance(_skip_exception()):
+            self.current["status"] = "skipped"
+            self.current["failure"] = {"kind": "skipped", "message": str(exc) or "skipped"}
+            return
+        status, failure = describe_exception(exc, self.folder, str(call.excinfo.getrepr(
+            style="short", chain=False)) if isinstance(exc, AssertionError) else "")
+        self.current["status"], self.current["failure"] = status, failure
+
+    def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
+        check_id = self._check_id(nodeid)
+        if check_id and self.current.get("id") == check_id:
+            duration = time.monotonic() - self.current["start"]
+            self._send_result(check_id, self.current["status"], self.current["failure"], duration)
+            self.current = {}
+
+    def _send_result(self, check_id: str, status: str, failure: Any, duration: float) -> None:
+        channel.send(self.fd, {"event": "result", "check": check_id, "status": status,
+                               "failure": failure, "duration_s": round(duration, 4)})
+
+
+def _skip_exception() -> type:
+    import pytest
+
+    return pytest.skip.Exception
+
+
+def _run_import_check(fd: int, folder: str, report: bool) -> bool:
+    if report:
+        channel.send(fd, {"event": "start", "check": IMPORTS})
+    start = time.monotonic()
+    try:
+        fixtures.import_submission()
+    except SyntaxError as exc:
+        failure = {"kind": "import-error",
+                   "message": f"your module has a syntax error: {exc.msg} "
+                              f"({os.path.basename(exc.filename or '')}, line {exc.lineno})"}
+        ok = False
+    except BaseException as exc:  # noqa: BLE001 - anything the learner raises at import
+        _, failure = describe_exception(exc, folder)
+        failure["kind"] = "import-error"
+        failure["message"] = "importing your module failed: " + failure["message"]
+        ok = False
+    else:
+        failure, ok = None, True
+    if report:
+        channel.send(fd, {"event": "result", "check": IMPORTS,
+                          "status": "passed" if ok else "failed", "failure": failure,
+                          "duration_s": round(time.monotonic() - start, 4)})
+    return ok
+
+
+def _coverage_record(cov: Any, folder: str) -> dict[str, Any]:
+    cov.stop()
+    data = cov.get_data()
+    files: dict[str, Any] = {}
+    for measured in data.measured_files():
+        if not measured.startswith(folder + os.sep):
+            continue
+        try:
+            _, statements, _, _, _ = cov.analysis2(measured)
+        except Exception:  # noqa: BLE001 - a file coverage cannot analyse is just left out
+            continue
+        files[os.path.relpath(measured, folder)] = {
+            "executed": sorted(data.lines(measured) or []),
+            "statements": sorted(statements),
+        }
+    return {"event": "coverage", "files": files}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m grader.harness")
+    parser.add_argument("checks_dir")
+    parser.add_argument("--only", required=True, help="comma-separated check ids, in order")
+    parser.add_argument("--coverage", action="store_true")
+    parser.add_argument("--plugin", action="append", default=[])
+    args = parser.parse_args(argv)
+
+    fd = int(os.environ["GRADER_CHANNEL_FD"])
+    folder = str(fixtures.submission_dir())
+    wanted = [c for c in args.only.split(",") if c]
+    channel.send(fd, {"event": "hello", "pid": os.getpid()})
+
+    cov = None
+    if args.coverage:
+        import coverage
+
+        cov = coverage.Coverage(data_file=None, source=[folder], config_file=False)
+        cov.start()
+
+    try:
+        fixtures.install_instrumentation()
+    except Exception as exc:  # noqa: BLE001 - the grader's fault, never the learner's
+        channel.send(fd, {"event": "internal-error",
+                          "message": f"instrumenting the submission failed: {exc!r}"})
+        return 3
+    if not _run_import_check(fd, folder, IMPORTS in wanted):
+        channel.send(fd, {"event": "done"})
+        return 0
+    rest = [c for c in wanted if c != IMPORTS]
+    if rest:
+        import pytest
+
+        plugins = ["grader.harness.fixtures", *args.plugin]
+        pytest_args = [args.checks_dir, "-p", "no:terminal", "-p", "no:cacheprovider",
+                       "-p", "no:stepwise", "-s", "-c", os.devnull,
+                       "--rootdir", args.checks_dir, "--confcutdir", args.checks_dir,
+                       "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+        for plugin in plugins:
+            pytest_args += ["-p", plugin]
+        pytest.main(pytest_args, plugins=[Reporter(fd, rest, folder)])
+    if cov is not None:
+        channel.send(fd, _coverage_record(cov, folder))
+    channel.send(fd, {"event": "done"})
+    return 0
+
+
+def entry() -> None:
+    """Run, then leave at once: learner threads, atexit hooks and __del__ cannot hold us."""
+    try:
+        code = main()
+    except BaseException:  # noqa: BLE001
+        traceback.print_exc()
+        code = 3
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - a learner may have closed or replaced it
+            pass
+    os._exit(code)
+
+
+__all__ = ["main", "entry", "describe_exception"]
