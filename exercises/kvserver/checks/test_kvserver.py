@@ -1,0 +1,263 @@
+"""Checks for `kvserver`: the protocol, hostile byte streams, many clients, atomic incr, shutdown.
+
+Each check starts the learner's server in its own process group (fresh socket
+path), talks to it with the chaos client, and kills the group afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from grader.harness import CheckFailure
+from grader.harness.fixtures import entry_name
+from grader.processes.chaos import KVClient, ServerClosed, ServerSilent, idle_clients, run_clients
+from grader.processes.server_launch import ServerDied, ServerHandle, launch
+
+REPLY_S = 10.0  # generous: a loaded 2-core machine must never fail a correct server
+
+
+def _start(submission_dir: Path, mode: str = "call",
+           widen: tuple[int, float, float] | None = None) -> ServerHandle:
+    server = launch(submission_dir, entry_name(), mode=mode, widen=widen)
+    try:
+        server.wait_ready(deadline_s=15)
+    except (ServerDied, ServerSilent) as exc:
+        server.stop()
+        raise CheckFailure("no-server", f"Your server never accepted a connection: {exc}") from exc
+    return server
+
+
+@pytest.fixture
+def server(submission_dir: Path) -> Iterator[ServerHandle]:
+    handle = _start(submission_dir)
+    try:
+        yield handle
+    finally:
+        handle.stop()
+
+
+def _ask(client: KVClient, request: object, what: str) -> object:
+    try:
+        return client.request(request, timeout_s=REPLY_S)
+    except ServerSilent as exc:
+        raise CheckFailure("no-reply", f"No response to {what} within {REPLY_S:.0f}s.") from exc
+    except (ServerClosed, OSError) as exc:  # OSError: a broken pipe while sending
+        raise CheckFailure("closed", f"The server closed the connection instead of answering "
+                                     f"{what}.") from exc
+    except ValueError as exc:
+        raise CheckFailure("protocol", f"The response to {what} is not one JSON line: "
+                                       f"{exc}") from exc
+
+
+def _expect(client: KVClient, request: object, expected: object, what: str) -> None:
+    got = _ask(client, request, what)
+    if got != expected:
+        raise CheckFailure("protocol", f"For {what} the server should answer "
+                                       f"{json.dumps(expected)} but answered {json.dumps(got)}.")
+
+
+def test_set_get(server: ServerHandle) -> None:
+    with KVClient(server.sock_path) as c:
+        _expect(c, {"op": "get", "key": "nothing"}, {"ok": False, "error": "missing"},
+                "a get of a key never set")
+        values = ["text", 42, [1, "two", None], {"nested": {"a": [True, False]}}, None, 2.5]
+        for i, value in enumerate(values):
+            _expect(c, {"op": "set", "key": f"k{i}", "value": value}, {"ok": True},
+                    f"a set of {json.dumps(value)}")
+        for i, value in enumerate(values):
+            _expect(c, {"op": "get", "key": f"k{i}"}, {"ok": True, "value": value},
+                    f"a get of the key set to {json.dumps(value)}")
+        _expect(c, {"op": "set", "key": "k0", "value": "new"}, {"ok": True}, "an overwrite")
+        _expect(c, {"op": "get", "key": "k0"}, {"ok": True, "value": "new"},
+                "a get after an overwrite")
+    with KVClient(server.sock_path) as other:
+        _expect(other, {"op": "get", "key": "k1"}, {"ok": True, "value": 42},
+                "a get from a second connection (the store is shared by all clients)")
+
+
+def test_incr_rules(server: ServerHandle) -> None:
+    with KVClient(server.sock_path) as c:
+        _expect(c, {"op": "incr", "key": "n", "by": 5}, {"ok": True, "value": 5},
+                "an incr of a missing key (it counts as 0)")
+        _expect(c, {"op": "incr", "key": "n", "by": -7}, {"ok": True, "value": -2},
+                "an incr by a negative number")
+        _expect(c, {"op": "get", "key": "n"}, {"ok": True, "value": -2}, "a get after incr")
+        _expect(c, {"op": "set", "key": "s", "value": "abc"}, {"ok": True}, "a set of a string")
+        _expect(c, {"op": "incr", "key": "s", "by": 1}, {"ok": False, "error": "not an integer"},
+                "an incr of a key holding a string")
+        _expect(c, {"op": "incr", "key": "n", "by": True}, {"ok": False, "error": "bad request"},
+                'an incr with "by": true (a bool is not an integer)')
+        _expect(c, {"op": "incr", "key": "n", "by": "2"}, {"ok": False, "error": "bad request"},
+                'an incr with "by": "2"')
+        _expect(c, {"op": "get", "key": "n"}, {"ok": True, "value": -2},
+                "a get after rejected incr requests (they must change nothing)")
+
+
+def test_bad_request(server: ServerHandle) -> None:
+    bad = [
+        (b"this is not json\n", "a line that is not JSON"),
+        (b'{"op": "get", "key": \n', "a line of broken JSON"),
+        (b'{"op": "fly", "key": "a"}\n', "an unknown op"),
+        (b'["op", "get"]\n', "a JSON array instead of an object"),
+        (b'{"op": "get"}\n', "a get without a key"),
+    ]
+    with KVClient(server.sock_path) as c:
+        for raw, what in bad:
+            _expect(c, raw, {"ok": False, "error": "bad request"}, what)
+            _expect(c, {"op": "set", "key": "after", "value": what}, {"ok": True},
+                    f"a good request sent after {what} on the same connection")
+        c.send(b"\n\n")
+        _expect(c, {"op": "get", "key": "after"}, {"ok": True, "value": bad[-1][1]},
+                "a get sent after blank lines (blank lines get no response)")
+
+
+def test_split_requests(server: ServerHandle, rng: random.Random) -> None:
+    with KVClient(server.sock_path) as c:
+        for i in range(6):
+            c.send_split({"op": "set", "key": f"split{i}", "value": i * 11}, rng=rng,
+                         max_piece=3, pause_s=0.002)
+            try:
+                got = c.read(timeout_s=REPLY_S)
+            except (ServerSilent, ServerClosed, ValueError) as exc:
+                raise CheckFailure("split", f"A set request sent in pieces of 1-3 bytes got no "
+                                            f"proper response ({exc}).") from exc
+            if got != {"ok": True}:
+                raise CheckFailure("split", f"A set request sent in pieces of 1-3 bytes was "
+                                            f"answered {json.dumps(got)} instead of "
+                                            '{"ok": true}.')
+        c.send_split({"op": "get", "key": "split5"}, rng=rng, max_piece=2, pause_s=0.002)
+        got = c.read(timeout_s=REPLY_S)
+        if got != {"ok": True, "value": 55}:
+            raise CheckFailure("split", f"A get sent in pieces answered {json.dumps(got)}.")
+
+
+def test_merged_requests(server: ServerHandle) -> None:
+    with KVClient(server.sock_path) as c:
+        requests: list[object] = [{"op": "set", "key": "m", "value": 1}]
+        requests += [{"op": "incr", "key": "m", "by": 1} for _ in range(8)]
+        requests += [{"op": "get", "key": "m"}, b"nonsense\n", {"op": "get", "key": "nope"}]
+        expected: list[object] = [{"ok": True}]
+        expected += [{"ok": True, "value": v} for v in range(2, 10)]
+        expected += [{"ok": True, "value": 9}, {"ok": False, "error": "bad request"},
+                     {"ok": False, "error": "missing"}]
+        c.send_merged(requests)
+        for i, want in enumerate(expected):
+            try:
+                got = c.read(timeout_s=REPLY_S)
+            except (ServerSilent, ServerClosed, ValueError) as exc:
+                raise CheckFailure("merged", f"{len(requests)} requests sent in one write got "
+                                             f"only {i} responses ({exc}).") from exc
+            if got != want:
+                raise CheckFailure("merged", f"{len(requests)} requests sent in one write: "
+                                             f"response {i + 1} should be {json.dumps(want)} "
+                                             f"but was {json.dumps(got)}.")
+
+
+def test_partial_line_dropped(server: ServerHandle) -> None:
+    with KVClient(server.sock_path) as c:
+        c.send(b'{"op": "set", "key": "half", "value": 1}')  # no newline: never completed
+    with KVClient(server.sock_path) as c:
+        _expect(c, {"op": "get", "key": "half"}, {"ok": False, "error": "missing"},
+                "a get of a key whose set request lost its newline when its client left "
+                "(a partial line is dropped)")
+
+
+def test_idle_client(server: ServerHandle) -> None:
+    with idle_clients(server.sock_path, 3), idle_clients(server.sock_path, 2, partial=b'{"op":'):
+        with KVClient(server.sock_path) as c:
+            start = time.monotonic()
+            for i in range(5):
+                _expect(c, {"op": "incr", "key": "busy", "by": 1}, {"ok": True, "value": i + 1},
+                        "a request while other clients are connected but silent "
+                        "(an idle client must not hold up the others)")
+            elapsed = time.monotonic() - start
+    assert elapsed < REPLY_S, f"Requests took {elapsed:.1f}s while other clients idled."
+
+
+def test_many_clients(server: ServerHandle) -> None:
+    count = 64
+
+    def session(client: KVClient, index: int) -> bool:
+        for step in range(3):
+            _expect(client, {"op": "set", "key": f"c{index}", "value": [index, step]},
+                    {"ok": True}, f"client {index}'s set")
+            _expect(client, {"op": "get", "key": f"c{index}"},
+                    {"ok": True, "value": [index, step]}, f"client {index}'s get")
+        return True
+
+    results = run_clients(server.sock_path, count, session, deadline_s=30)
+    problems = [r for r in results if r is not True]
+    if problems:
+        first = problems[0]
+        raise CheckFailure("many-clients", f"{len(problems)} of {count} clients connecting at "
+                                           f"once were not served correctly; the first: "
+                                           f"{first}")
+
+
+def test_incr_atomic(submission_dir: Path, seed: int) -> None:
+    clients, each = 16, 40
+    # pause the server's own code at random bytecodes so a thread switch can land anywhere
+    with _start(submission_dir, widen=(seed, 0.01, 0.0005)) as server:
+
+        def session(client: KVClient, index: int) -> list[int]:
+            seen = []
+            for _ in range(each):
+                got = _ask(client, {"op": "incr", "key": "shared", "by": 1}, "an incr")
+                if not isinstance(got, dict) or got.get("ok") is not True:
+                    raise CheckFailure("protocol", f"An incr was answered {json.dumps(got)}.")
+                seen.append(got["value"])
+            return seen
+
+        results = run_clients(server.sock_path, clients, session, deadline_s=60)
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if failures:
+            raise failures[0]
+        with KVClient(server.sock_path) as c:
+            final = _ask(c, {"op": "get", "key": "shared"}, "the final get")
+    total = clients * each
+    values = sorted(v for seen in results for v in seen)
+    duplicates = len(values) - len(set(values))
+    if final != {"ok": True, "value": total} or duplicates:
+        raise CheckFailure(
+            "race",
+            f"{clients} clients each sent {each} incr by 1 to one key: the value should end at "
+            f"{total} but the server reports {json.dumps(final)}, and {duplicates} incr "
+            "responses repeated a value another client also got: updates were lost.",
+        )
+
+
+def test_shutdown(submission_dir: Path) -> None:
+    with _start(submission_dir) as server:
+        sock_path = server.sock_path
+        with idle_clients(sock_path, 1), KVClient(sock_path) as c:
+            _expect(c, {"op": "set", "key": "x", "value": 1}, {"ok": True}, "a set")
+            _expect(c, {"op": "shutdown"}, {"ok": True}, "a shutdown request")
+            code = server.wait_exit(REPLY_S)
+        if code is None:
+            raise CheckFailure("shutdown", f"After answering shutdown, serve() did not return "
+                                           f"within {REPLY_S:.0f}s (another client was still "
+                                           "connected, idle).")
+        if code != 0:
+            raise CheckFailure("shutdown", f"serve() raised after shutdown: "
+                                           f"{server.output()[-400:]}")
+        if os.path.exists(sock_path):
+            raise CheckFailure("socket-file", f"serve() returned but left the socket file "
+                                              f"{os.path.basename(sock_path)} behind.")
+
+
+def test_runs_as_script(submission_dir: Path) -> None:
+    with _start(submission_dir, mode="script") as server:
+        with KVClient(server.sock_path) as c:
+            _expect(c, {"op": "set", "key": "a", "value": 1}, {"ok": True},
+                    "a set to `python kvserver.py SOCK_PATH`")
+            _expect(c, {"op": "shutdown"}, {"ok": True}, "a shutdown request")
+        if server.wait_exit(REPLY_S) is None:
+            raise CheckFailure("shutdown", "`python kvserver.py SOCK_PATH` kept running after "
+                                           "shutdown.")

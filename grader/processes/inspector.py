@@ -1,0 +1,276 @@
+"""Process inspector: what processes a call created, what they did, and what they left behind.
+
+Used inside the sandboxed child around a call into learner code:
+
+    with ProcessWatch() as watch:
+        result = submission.pmap(fn, items, workers=2)
+    watch.leftovers()          # children still running or unreaped (zombies), or orphans
+    watch.busy_overlap_s()     # wall seconds in which two distinct processes both got CPU
+
+A sampler thread polls this process's descendants (psutil) every `interval`
+seconds and records, per process, when it was seen and how much CPU it had
+used. Parallelism is judged by CPU overlap of distinct processes (two
+processes gaining CPU in the same sample window), never by wall-clock
+speed-up, which a busy machine distorts. Threads of one process count once,
+so work serialised by the interpreter lock shows no overlap.
+
+multiprocessing's own helpers (`resource_tracker`, `forkserver`) are not the
+learner's processes: they are reported apart and never counted as leftovers.
+The module observes only: it never reaps, kills or waits for a process.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+import psutil
+
+_HELPER_MARKERS = (
+    "multiprocessing.resource_tracker",
+    "multiprocessing.forkserver",
+    "multiprocessing.semaphore_tracker",
+)
+
+
+def is_multiprocessing_helper(proc: psutil.Process) -> bool:
+    """True for multiprocessing's own resource_tracker / forkserver helper processes."""
+    try:
+        cmdline = " ".join(proc.cmdline())
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return False
+    return any(marker in cmdline for marker in _HELPER_MARKERS)
+
+
+@dataclass
+class SeenProcess:
+    """One process observed during a watch."""
+
+    pid: int
+    parent: int | None
+    name: str
+    created: float  # psutil create_time (epoch seconds): with pid, the process's identity
+    first_seen: float  # monotonic
+    last_seen: float
+    cpu_s: float = 0.0
+    status: str = ""
+    helper: bool = False
+    # (monotonic time, cumulative cpu seconds) samples, for the overlap measure
+    samples: list[tuple[float, float]] = field(default_factory=list)
+
+    def as_process_info(self, state: str = "", note: str = "") -> dict[str, Any]:
+        """The shape of `grader.results.ProcessInfo`, for `CheckFailure(..., processes=[...])`."""
+        return {"pid": self.pid, "parent": self.parent, "name": self.name,
+                "cpu_s": round(self.cpu_s, 3), "state": state or self.status, "note": note}
+
+
+@dataclass
+class Leftover:
+    """A process a call left behind: still running, unreaped (zombie), or orphaned."""
+
+    pid: int
+    name: str
+    state: str  # "running", "zombie", "orphan"
+    parent: int | None
+
+    def describe(self) -> str:
+        what = {"zombie": "exited but was never reaped (a zombie)",
+                "orphan": "still runs, orphaned (its parent is gone)",
+                "running": "still runs"}[self.state]
+        return f"process {self.pid} ({self.name}) {what}"
+
+    def as_process_info(self) -> dict[str, Any]:
+        return {"pid": self.pid, "parent": self.parent, "name": self.name, "cpu_s": 0.0,
+                "state": self.state, "note": self.describe()}
+
+
+def descendants(root: psutil.Process | None = None) -> list[psutil.Process]:
+    """All live-or-zombie descendants of `root` (default: this process)."""
+    root = root or psutil.Process()
+    try:
+        return root.children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+def open_fds() -> set[int]:
+    """The file descriptors open in this process now."""
+    return {int(fd) for fd in os.listdir("/proc/self/fd")}
+
+
+class ProcessWatch:
+    """Watch the processes a block of code creates (see the module docstring)."""
+
+    def __init__(self, interval: float = 0.01) -> None:
+        self.interval = interval
+        self._me = psutil.Process()
+        self._baseline: set[tuple[int, float]] = set()
+        self._seen: dict[tuple[int, float], SeenProcess] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="process-watch", daemon=True)
+        self._lock = threading.Lock()
+        self.started = 0.0
+        self.ended = 0.0
+        self.fds_before: set[int] = set()
+        self.fds_after: set[int] = set()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def __enter__(self) -> ProcessWatch:
+        self._baseline = {self._key(p) for p in descendants(self._me)} - {None}
+        self.fds_before = open_fds()
+        self.started = time.monotonic()
+        self._thread.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._sample()
+        self.ended = time.monotonic()
+        self.fds_after = open_fds()
+
+    @staticmethod
+    def _key(proc: psutil.Process) -> tuple[int, float] | None:
+        try:
+            return proc.pid, proc.create_time()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            return None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._sample()
+            self._stop.wait(self.interval)
+
+    def _sample(self) -> None:
+        now = time.monotonic()
+        for proc in descendants(self._me):
+            key = self._key(proc)
+            if key is None or key in self._baseline:
+                continue
+            try:
+                with proc.oneshot():
+                    cpu = proc.cpu_times()
+                    status = proc.status()
+                    ppid = proc.ppid()
+                    name = proc.name()
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+            cpu_s = cpu.user + cpu.system
+            with self._lock:
+                seen = self._seen.get(key)
+                if seen is None:
+                    seen = SeenProcess(pid=proc.pid, parent=ppid, name=name, created=key[1],
+                                       first_seen=now, last_seen=now,
+                                       helper=is_multiprocessing_helper(proc))
+                    self._seen[key] = seen
+                seen.last_seen = now
+                seen.cpu_s = max(seen.cpu_s, cpu_s)
+                seen.status = status
+                seen.samples.append((now, cpu_s))
+
+    # -- what was seen -----------------------------------------------------------------------
+    @property
+    def processes(self) -> list[SeenProcess]:
+        """Every new process seen (helpers included), in order of first sighting."""
+        with self._lock:
+            return sorted(self._seen.values(), key=lambda s: s.first_seen)
+
+    @property
+    def workers(self) -> list[SeenProcess]:
+        """New processes that are not multiprocessing's helpers."""
+        return [p for p in self.processes if not p.helper]
+
+    @property
+    def helpers(self) -> list[SeenProcess]:
+        return [p for p in self.processes if p.helper]
+
+    def leftovers(self) -> list[Leftover]:
+        """Learner processes created during the watch that still exist now.
+
+        A child of this process still running ("running") or exited but not
+        reaped ("zombie"); a process seen during the watch whose parent is gone
+        and that still runs ("orphan"). Helpers do not count.
+        """
+        found: list[Leftover] = []
+        now_children = {self._key(p): p for p in descendants(self._me)}
+        for seen in self.workers:
+            key = (seen.pid, seen.created)
+            proc = now_children.get(key)
+            if proc is not None:
+                try:
+                    status = proc.status()
+                except psutil.NoSuchProcess:
+                    continue
+                state = "zombie" if status == psutil.STATUS_ZOMBIE else "running"
+                found.append(Leftover(seen.pid, seen.name, state, seen.parent))
+                continue
+            try:
+                proc = psutil.Process(seen.pid)
+                if abs(proc.create_time() - seen.created) > 0.01:
+                    continue  # the pid was reused by a stranger
+                status = proc.status()
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+            if status != psutil.STATUS_ZOMBIE:
+                found.append(Leftover(seen.pid, seen.name, "orphan", seen.parent))
+        return found
+
+    def leaked_fds(self) -> set[int]:
+        """Descriptors open after the block that were not open before it."""
+        return self.fds_after - self.fds_before
+
+    def busy_overlap_s(self, min_share: float = 0.0) -> float:
+        """Wall seconds in which at least two distinct worker processes both gained CPU.
+
+        For every pair of consecutive samples of a process the CPU it gained is
+        credited to that window; a sampler tick counts as overlapped when two or
+        more processes gained more than `min_share` of the window's length.
+        """
+        return self._overlap(2, min_share)
+
+    def max_parallel(self, min_share: float = 0.0) -> int:
+        """The largest number of distinct worker processes that gained CPU in one window."""
+        best = 0
+        for k in range(1, len(self.workers) + 1):
+            if self._overlap(k, min_share) > 0:
+                best = k
+            else:
+                break
+        return best
+
+    def _overlap(self, at_least: int, min_share: float) -> float:
+        spans: list[tuple[float, float, int]] = []  # (start, end, pid) of CPU-gaining windows
+        for seen in self.workers:
+            for (t0, c0), (t1, c1) in zip(seen.samples, seen.samples[1:]):
+                if t1 > t0 and c1 - c0 > min_share * (t1 - t0):
+                    spans.append((t0, t1, seen.pid))
+        events: list[tuple[float, int, int]] = []
+        for start, end, pid in spans:
+            events.append((start, 1, pid))
+            events.append((end, -1, pid))
+        events.sort(key=lambda e: (e[0], e[1]))
+        active: dict[int, int] = {}
+        total = 0.0
+        last = None
+        for t, delta, pid in events:
+            if last is not None and len(active) >= at_least:
+                total += t - last
+            active[pid] = active.get(pid, 0) + delta
+            if active[pid] == 0:
+                del active[pid]
+            last = t
+        return total
+
+    def cpu_by_process(self) -> dict[int, float]:
+        return {p.pid: p.cpu_s for p in self.workers}
+
+    def summary(self) -> str:
+        """One line for a message: how many processes, their CPU, the overlap."""
+        parts = ", ".join(f"{p.pid}: {p.cpu_s:.2f}s" for p in self.workers) or "none"
+        return (f"{len(self.workers)} worker process(es) seen (CPU {parts}); "
+                f"{self.busy_overlap_s():.2f}s with two or more busy at once")

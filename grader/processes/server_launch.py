@@ -1,0 +1,159 @@
+"""Start a learner's server in a child process, optionally with its thread switches widened.
+
+`launch(submission_dir, entry, ...)` starts a fresh interpreter that imports the
+learner's entry module and calls `serve(sock_path)` (mode "call"), or runs the
+file as a script with the socket path as its argument (mode "script"). The
+child gets its own session, so `stop()` kills its whole process group, and its
+output goes to a file (a full pipe must never block a server).
+
+Widening (`widen=(seed, probability, pause_s)`): a trace function on every
+thread pauses the learner's code, at seeded-random bytecodes of the learner's
+own files, for `pause_s` seconds, so another thread runs in the middle of what
+the interpreter lock would otherwise keep together (`d[k] = d.get(k, 0) + n`).
+It changes timing only, never results: a correct server stays correct.
+The module launches and stops; it does not judge what the server answers.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+
+_BOOTSTRAP = r"""
+import os, random, sys, threading, time, traceback
+grader_root, folder, entry, mode, sock_path, widen = sys.argv[1:7]
+sys.path.insert(0, grader_root)
+sys.path.insert(0, folder)
+if widen:
+    seed, probability, pause = widen.split(",")
+    rng = random.Random(int(seed))
+    probability = float(probability)
+    pause = float(pause)
+    prefix = os.path.realpath(folder) + os.sep
+    def local(frame, event, arg):
+        if event == "opcode" and rng.random() < probability:
+            time.sleep(pause)
+        return local
+    def outer(frame, event, arg):
+        if os.path.realpath(frame.f_code.co_filename).startswith(prefix):
+            frame.f_trace_opcodes = True
+            return local
+        return None
+    sys.settrace(outer)
+    threading.settrace(outer)
+if mode == "script":
+    import runpy
+    sys.argv = [os.path.join(folder, entry + ".py"), sock_path]
+    runpy.run_path(sys.argv[0], run_name="__main__")
+    sys.exit(0)
+try:
+    module = __import__(entry)
+    module.serve(sock_path)
+except BaseException:
+    traceback.print_exc()
+    sys.stdout.flush(); sys.stderr.flush()
+    os._exit(1)
+sys.stdout.flush(); sys.stderr.flush()
+os._exit(0)  # serve returned: lingering non-daemon threads must not keep the process
+"""
+
+
+class ServerDied(RuntimeError):
+    """The server process exited before it was ready."""
+
+
+class ServerHandle:
+    """A learner's server running in its own process group."""
+
+    def __init__(self, proc: subprocess.Popen, sock_path: str, workdir: Path,
+                 output_path: Path) -> None:
+        self.proc = proc
+        self.sock_path = sock_path
+        self.workdir = workdir
+        self._output_path = output_path
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def __enter__(self) -> ServerHandle:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    def output(self, limit: int = 2000) -> str:
+        """The tail of what the server printed."""
+        try:
+            text = self._output_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+        return text[-limit:]
+
+    def wait_ready(self, deadline_s: float = 10.0) -> None:
+        """Return once the socket file exists and accepts a connection."""
+        from grader.processes.chaos import ServerSilent, connect
+
+        end = time.monotonic() + deadline_s
+        while time.monotonic() < end:
+            if self.proc.poll() is not None:
+                raise ServerDied(f"the server exited with code {self.proc.returncode} before "
+                                 f"accepting connections. Its output:\n{self.output()}")
+            if os.path.exists(self.sock_path):
+                try:
+                    connect(self.sock_path, max(0.1, end - time.monotonic())).close()
+                    return
+                except ServerSilent:
+                    break
+                except OSError:
+                    pass
+            time.sleep(0.01)
+        raise ServerSilent(f"the server did not accept connections on {self.sock_path} within "
+                           f"{deadline_s:.0f}s")
+
+    def wait_exit(self, timeout_s: float) -> int | None:
+        """The server's exit code, or None if it still runs after `timeout_s`."""
+        try:
+            return self.proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stop(self) -> None:
+        """Kill the server's whole process group, reap it, and remove its folder."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def launch(submission_dir: str | Path, entry: str, mode: str = "call",
+           widen: tuple[int, float, float] | None = None) -> ServerHandle:
+    """Start the learner's server on a fresh socket path (in a fresh short temp folder)."""
+    if mode not in ("call", "script"):
+        raise ValueError(f"mode must be 'call' or 'script', not {mode!r}")
+    workdir = Path(tempfile.mkdtemp(prefix="kv-", dir="/tmp"))
+    sock_path = str(workdir / "kv.sock")
+    output_path = workdir / "server.out"
+    grader_root = str(Path(__file__).resolve().parents[2])
+    widen_arg = ",".join(str(x) for x in widen) if widen else ""
+    with open(output_path, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _BOOTSTRAP, grader_root, str(Path(submission_dir).resolve()),
+             entry, mode, sock_path, widen_arg],
+            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True, cwd=str(workdir),
+        )
+    return ServerHandle(proc, sock_path, workdir, output_path)

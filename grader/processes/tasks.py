@@ -1,0 +1,114 @@
+"""Picklable work for pipeline and pool checks: stamps, large items, CPU burners, a rendezvous.
+
+Module-level functions only (they pickle by reference under every start
+method); bind arguments with `functools.partial`. Each is bounded in time.
+The module owns the work a check hands to the learner's code, not verdicts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import signal
+import time
+from pathlib import Path
+
+
+def stamp(item: list) -> list:
+    """Append this process's pid: a stage's output tells which process ran it."""
+    return [*item, os.getpid()]
+
+
+def add(item: int, n: int = 1) -> int:
+    return item + n
+
+
+def times(item: int, k: int = 2) -> int:
+    return item * k
+
+
+def make_blob(spec: tuple[int, int]) -> bytes:
+    """`(seed, size)` -> `size` pseudo-random bytes (deterministic for the seed)."""
+    seed, size = spec
+    return random.Random(seed).randbytes(size)
+
+
+def reverse_bytes(data: bytes) -> bytes:
+    return data[::-1]
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def fail_on(item: int, bad: int, message: str = "cannot take") -> int:
+    """Return `item`, except raise ValueError(f"{message} {bad}") for `bad`."""
+    if item == bad:
+        raise ValueError(f"{message} {bad}")
+    return item
+
+
+def raise_typed(item: int, bad: int, type_name: str, message: str) -> int:
+    """Return `item`, except raise the built-in `type_name` with `message` for `bad`."""
+    import builtins
+
+    if item == bad:
+        raise getattr(builtins, type_name)(message)
+    return item
+
+
+def exit_on(item: int, bad: int, code: int = 7) -> int:
+    """Return `item`, except end the process with `os._exit(code)` on `bad`."""
+    if item == bad:
+        os._exit(code)
+    return item
+
+
+def kill_on(item: int, bad: int) -> int:
+    """Return `item`, except die by SIGKILL on `bad`."""
+    if item == bad:
+        os.kill(os.getpid(), signal.SIGKILL)
+        time.sleep(5)
+    return item
+
+
+def burn(n: int) -> int:
+    """CPU-bound, pure Python (holds the interpreter lock): a sum over `n` steps."""
+    total = 0
+    for i in range(n):
+        total = (total + i * i) % 1_000_003
+    return total
+
+
+def pid_of(item: object) -> tuple[int, object]:
+    return os.getpid(), item
+
+
+def meet(folder: str, wait_s: float, cpu_s: float, item: int) -> dict:
+    """A CPU-bound rendezvous: did another process run this function at the same time?
+
+    Marks `folder/<pid>` then burns CPU until a mark of another pid appears (or
+    `wait_s` passes, or some task already gave up), then burns `cpu_s` more CPU
+    seconds so a CPU sampler sees the overlap. Threads of one process share a
+    pid, so they never meet: only distinct processes running at once do.
+    """
+    pid = os.getpid()
+    base = Path(folder)
+    (base / str(pid)).touch()
+    gave_up = base / "gave-up"
+    start = time.monotonic()
+    met = False
+    deadline = start + wait_s
+    while time.monotonic() < deadline and not gave_up.exists():
+        burn(20_000)
+        if any(p.name.isdigit() and p.name != str(pid) for p in base.iterdir()):
+            met = True
+            break
+    if not met:
+        gave_up.touch()
+    cpu_start = time.process_time()
+    end = time.monotonic() + max(wait_s, 1.0)
+    while time.process_time() - cpu_start < cpu_s and time.monotonic() < end:
+        burn(20_000)
+    return {"item": item, "pid": pid, "met": met, "waited_s": time.monotonic() - start}
