@@ -47,7 +47,11 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         "--regrade", action="store_true", help="grade every submission again, even if stored"
     )
     parser.add_argument("--sandbox", default=None, metavar="NAME", help="sandbox backend")
-    parser.set_defaults(handler=run, func=run)
+    parser.add_argument(
+        "--instructor-view", action="store_true",
+        help="student reports show hidden checks in full (default: as learners see them)",
+    )
+    parser.set_defaults(handler=run)
     return parser
 
 
@@ -74,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
             backend, cluster = _dask_backend(exercise, args.dask, args.sandbox)
         options = BatchOptions(
             out=args.out, roster=args.roster, regrade=args.regrade, jobs=args.jobs,
-            sandbox=args.sandbox,
+            sandbox=args.sandbox, learner_view=not args.instructor_view,
         )
         _abandon_on_second_interrupt()
         summary = run_batch(exercise, args.submissions, options, backend=backend)

@@ -266,6 +266,7 @@ class BatchOptions:
     regrade: bool = False
     jobs: int | None = None  # local backend only
     sandbox: str | None = None
+    learner_view: bool = True  # student reports as learners may see them (hidden checks masked)
 
 
 @dataclass
@@ -355,7 +356,7 @@ def run_batch(
             backend.close()
         progress.close()
     try:
-        write_outputs(exercise, classlist, store, options.out, hashes, summary)
+        write_outputs(exercise, classlist, store, options, hashes, summary)
     finally:
         store.close()
     summary.elapsed_s = time.monotonic() - started
@@ -410,7 +411,7 @@ def _grade_all(
             )
             for future in done:
                 job = pending.pop(future)
-                _finish(exercise, job, future, store, options.out, progress, summary)
+                _finish(exercise, job, future, store, options, progress, summary)
             refill()
     except KeyboardInterrupt:
         summary.interrupted = True
@@ -422,7 +423,7 @@ def _grade_all(
             if future.cancel():
                 pending.pop(future)
         for future in concurrent.futures.as_completed(list(pending)):
-            _finish(exercise, pending.pop(future), future, store, options.out, progress, summary)
+            _finish(exercise, pending.pop(future), future, store, options, progress, summary)
 
 
 def _finish(
@@ -430,7 +431,7 @@ def _finish(
     job: GradeJob,
     future: concurrent.futures.Future,
     store: ResultStore,
-    out: Path,
+    options: BatchOptions,
     progress: Progress,
     summary: BatchSummary,
 ) -> None:
@@ -459,7 +460,7 @@ def _finish(
         progress.finish(student, f"not graded: {why}", graded=False)
         return
     summary.graded += 1
-    _write_student_report(out, student, result)
+    _write_student_report(options.out, student, result, options.learner_view)
     progress.finish(
         student,
         f"{_points(result.score)}/{_points(result.max_score)} "
@@ -479,7 +480,9 @@ def _student_report_path(out: Path, student: str) -> Path:
     return out / STUDENTS_FOLDER / f"{safe_name(student)}.html"
 
 
-def _write_student_report(out: Path, student: str, result: SubmissionResult) -> None:
+def _write_student_report(
+    out: Path, student: str, result: SubmissionResult, learner_view: bool = True
+) -> None:
     path = _student_report_path(out, student)
     try:
         from grader.report import render_html
@@ -492,7 +495,7 @@ def _write_student_report(out: Path, student: str, result: SubmissionResult) -> 
             + "</pre>"
         )
     else:
-        page = render_html(result)
+        page = render_html(result, learner_view=learner_view)
     _write_atomically(path, page)
 
 
@@ -563,7 +566,7 @@ def write_outputs(
     exercise: Exercise,
     classlist: ClassList,
     store: ResultStore,
-    out: Path,
+    options: BatchOptions,
     hashes: dict[str, str],
     summary: BatchSummary,
 ) -> None:
@@ -575,6 +578,7 @@ def write_outputs(
         check_ids=check_ids,
         check_titles={check.id: check.title for check in checks},
     )
+    out = options.out
     not_graded = dict(summary.not_graded)
     gradebook = out / GRADEBOOK_NAME
     partial = gradebook.with_name(gradebook.name + ".partial")
@@ -607,7 +611,7 @@ def write_outputs(
                 )
                 report = _student_report_path(out, student)
                 if not report.exists():
-                    _write_student_report(out, student, result)
+                    _write_student_report(out, student, result, options.learner_view)
                 stats.add(student, stored, result)
                 row.update(
                     href=f"{STUDENTS_FOLDER}/{report.name}",

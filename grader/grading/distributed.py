@@ -110,6 +110,7 @@ def _exercise_on_worker(bundle: dict[str, bytes], exercise_id: str) -> Exercise:
             home = Path(tempfile.gettempdir()) / f"grader-exercises-{os.getuid()}" / tag
             folder = home / exercise_id
             if not folder.is_dir():
+                home.parent.mkdir(parents=True, exist_ok=True)
                 staging = Path(tempfile.mkdtemp(prefix="unpack-", dir=home.parent))
                 unpack(bundle, staging)
                 home.mkdir(parents=True, exist_ok=True)
