@@ -1,0 +1,132 @@
+"""Benchmark of batch grading: throughput on 1 and 2 workers, and the batch's own overhead.
+
+    python3 benchmarks/bench_batch.py                 # a class of 200, jobs 1 and 2
+    python3 benchmarks/bench_batch.py --size 40 --jobs 2 --dask
+
+The class is generated from the counter exercise's reference and known-buggy
+solutions, each copy made distinct (a comment naming its student) so every one
+is really graded. Figures printed:
+
+- throughput: submissions graded per minute, wall clock, for each -j;
+- machinery overhead: the same class through the batch with a grading that
+  returns a ready result at once, so what is timed is only the batch itself
+  (discovery, hashing, the store's fsynced transaction, the student's HTML,
+  gradebook and class report), per submission;
+- the real runs' overhead: wall time x slots minus the summed grading time,
+  per submission (idle slots at the end of a run count here too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from grader.grading.batch import BatchOptions, LocalBackend, run_batch  # noqa: E402
+from grader.results import SubmissionResult  # noqa: E402
+from grader.spec import load_exercise  # noqa: E402
+
+SOLUTIONS = REPO / "solutions" / "counter"
+MIX = [
+    "reference.py",
+    "correct_semaphore.py",
+    "correct_rlock_history.py",
+    "buggy_unlocked.py",
+    "buggy_ignores_n.py",
+    "buggy_class_state.py",
+    "buggy_lock_per_call.py",
+    "buggy_multiprocessing.py",
+]
+
+
+def make_class(root: Path, size: int) -> Path:
+    folder = root / "class"
+    folder.mkdir()
+    for index in range(size):
+        solution = SOLUTIONS / MIX[index % len(MIX)]
+        text = solution.read_text() + f"\n# student {index:04d}\n"
+        (folder / f"student{index:04d}.py").write_text(text)
+    return folder
+
+
+def timed_batch(exercise, folder: Path, out: Path, backend) -> tuple[float, object]:
+    with open(os.devnull, "w") as sink:
+        started = time.monotonic()
+        summary = run_batch(exercise, folder, BatchOptions(out=out), backend=backend, tty=False,
+                            progress_stream=sink)
+        return time.monotonic() - started, summary
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=200)
+    parser.add_argument("--jobs", default="1,2", help="comma-separated -j values to time")
+    parser.add_argument("--dask", action="store_true", help="also time a 2-worker LocalCluster")
+    parser.add_argument("--no-real", action="store_true", help="only the machinery overhead")
+    args = parser.parse_args()
+    exercise = load_exercise(REPO / "exercises" / "counter")
+    root = Path(tempfile.mkdtemp(prefix="bench-batch-"))
+    try:
+        folder = make_class(root, args.size)
+        print(f"class of {args.size} counter submissions ({len(MIX)} solutions cycled)")
+
+        # The batch alone: a grading that hands back one real result at once.
+        from grader.grading import grade_submission
+
+        canned = grade_submission(exercise, SOLUTIONS / "reference.py").to_dict()
+
+        def instant(exercise, path, options) -> SubmissionResult:
+            return SubmissionResult.from_dict(canned)
+
+        for jobs in (1, 2):
+            backend = LocalBackend(exercise, jobs=jobs, grade=instant)
+            wall, summary = timed_batch(exercise, folder, root / f"machinery-{jobs}", backend)
+            backend.close()
+            print(f"machinery only, -j {jobs}: {wall:.2f} s for {summary.graded}, "
+                  f"{1000 * wall / args.size:.1f} ms per submission")
+        backend = LocalBackend(exercise, jobs=1, grade=instant)
+        wall, summary = timed_batch(exercise, folder, root / "machinery-1", backend)
+        backend.close()
+        print(f"resume with everything stored: {wall:.2f} s, "
+              f"{1000 * wall / args.size:.1f} ms per submission (skipped {summary.skipped})")
+
+        if args.no_real:
+            return 0
+        for jobs in [int(j) for j in args.jobs.split(",")]:
+            backend = LocalBackend(exercise, jobs=jobs)
+            wall, summary = timed_batch(exercise, folder, root / f"real-{jobs}", backend)
+            backend.close()
+            overhead = (wall * jobs - summary.grading_s) / max(1, summary.graded)
+            print(
+                f"real grading, -j {jobs}: {summary.graded} graded in {wall:.1f} s = "
+                f"{60 * summary.graded / wall:.1f} submissions/min; mean grading "
+                f"{summary.grading_s / max(1, summary.graded):.2f} s; slot time not grading "
+                f"{1000 * overhead:.0f} ms per submission; not graded {len(summary.not_graded)}"
+            )
+        if args.dask:
+            from grader.grading.distributed import DaskBackend, start_local_cluster
+
+            with start_local_cluster(workers=2) as cluster:
+                backend = DaskBackend(exercise, cluster)
+                wall, summary = timed_batch(exercise, folder, root / "dask", backend)
+                backend.close()
+            overhead = (wall * 2 - summary.grading_s) / max(1, summary.graded)
+            print(
+                f"dask LocalCluster, 2 workers: {summary.graded} graded in {wall:.1f} s = "
+                f"{60 * summary.graded / wall:.1f} submissions/min; slot time not grading "
+                f"{1000 * overhead:.0f} ms per submission"
+            )
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
