@@ -128,6 +128,7 @@ class Chromium:
         # Keep the child's pipe ends clear of 3 and 4, which it will be given.
         to_browser_r = _above_four(to_browser_r)
         from_browser_w = _above_four(from_browser_w)
+
         # The browser expects its command pipe on fd 3 and its reply pipe on fd 4;
         # the child moves our pipe ends there just before exec (dup2 leaves them
         # inheritable, every other fd of ours is close-on-exec by default).
@@ -216,7 +217,9 @@ class Chromium:
                     continue
             chunk = os.read(self._from_browser, 1 << 16)
             if not chunk:
-                raise BrowserError(f"Chromium closed its DevTools pipe; it said: {self._log_tail()}")
+                raise BrowserError(
+                    f"Chromium closed its DevTools pipe; it said: {self._log_tail()}"
+                )
             self._buffer += chunk
         raw, self._buffer = self._buffer.split(b"\0", 1)
         return json.loads(raw)
@@ -276,7 +279,8 @@ class Chromium:
                 report.console_errors.append(" ".join(str(a.get("value", "")) for a in args))
             elif method == "Runtime.exceptionThrown":
                 details = params.get("exceptionDetails", {})
-                report.console_errors.append(details.get("text", "exception"))
+                thrown = details.get("exception", {}).get("description", "")
+                report.console_errors.append(f"{details.get('text', 'exception')} {thrown}".strip())
             elif method == "Log.entryAdded" and params["entry"].get("level") == "error":
                 report.console_errors.append(params["entry"].get("text", ""))
         self._events.clear()

@@ -103,10 +103,10 @@ def _failure_lines(failure: Failure) -> list[str]:
     lines: list[str] = []
     if failure.trace:
         switches = count_switches(failure.trace)
-        noun = "switch" if switches == 1 else "switches"
+        steps = len(failure.trace)
         lines.append(
-            f"Interleaving that fails ({len(failure.trace)} steps, {switches} context {noun};"
-            " >> marks a switch):"
+            f"Interleaving that fails ({steps} step{'' if steps == 1 else 's'}, {switches} context"
+            f" switch{'' if switches == 1 else 'es'}; >> marks a switch):"
         )
         lines.extend("  " + t for t in timeline_lines(failure.trace))
     if failure.deadlock:

@@ -1,0 +1,104 @@
+"""Gradescope's results.json: the documented fields and nothing they would refuse."""
+
+from __future__ import annotations
+
+import json
+from typing import Literal
+
+import pytest
+import sample_results as samples
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from grader.report import render, render_gradescope
+from grader.results import Status
+
+
+class GradescopeTest(BaseModel):
+    """One entry of `tests[]`, fields as Gradescope's autograder specification lists them."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    score: float
+    max_score: float
+    status: Literal["passed", "failed"]
+    name: str
+    name_format: Literal["text", "html", "simple_format", "md", "ansi"] = "text"
+    number: str = ""
+    output: str
+    output_format: Literal["text", "html", "simple_format", "md", "ansi"] = "text"
+    tags: list[str] = []
+    visibility: Literal["hidden", "after_due_date", "after_published", "visible"] = "visible"
+    extra_data: dict = {}
+
+
+class GradescopeResults(BaseModel):
+    """The top level of `results.json`."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    score: float
+    execution_time: int
+    output: str
+    output_format: Literal["text", "html", "simple_format", "md", "ansi"] = "text"
+    test_output_format: Literal["text", "html", "simple_format", "md", "ansi"] = "text"
+    test_name_format: Literal["text", "html", "simple_format", "md", "ansi"] = "text"
+    visibility: Literal["hidden", "after_due_date", "after_published", "visible"] = "visible"
+    stdout_visibility: Literal["hidden", "after_due_date", "after_published", "visible"] = "hidden"
+    extra_data: dict = {}
+    tests: list[GradescopeTest]
+
+
+def _load(result) -> GradescopeResults:
+    return GradescopeResults.model_validate(json.loads(render_gradescope(result)))
+
+
+def test_every_sample_has_only_documented_fields_of_the_right_types() -> None:
+    for name, build in samples.ALL.items():
+        try:
+            _load(build())
+        except ValidationError as error:  # pragma: no cover - the message is the point
+            pytest.fail(f"{name}: {error}")
+
+
+def test_the_model_refuses_an_undocumented_status() -> None:
+    data = json.loads(render_gradescope(samples.racy_counter()))
+    data["tests"][0]["status"] = "skipped"
+    with pytest.raises(ValidationError):
+        GradescopeResults.model_validate(data)
+
+
+def test_scores_add_up_to_the_grade() -> None:
+    result = samples.racy_counter()
+    doc = _load(result)
+    assert doc.score == result.score == sum(t.score for t in doc.tests)
+    assert sum(t.max_score for t in doc.tests) == result.max_score
+    assert doc.extra_data["max_score"] == result.max_score
+
+
+def test_each_check_is_one_test_with_its_status() -> None:
+    result = samples.deadlocked_bank()
+    doc = _load(result)
+    assert [t.name for t in doc.tests] == [c.title for c in result.checks]
+    expected = ["passed" if c.status is Status.PASSED else "failed" for c in result.checks]
+    assert [t.status for t in doc.tests] == expected
+    deadlock = doc.tests[3]
+    assert "T1 waits for Lock#2, held by T2" in deadlock.output
+    assert deadlock.tags == ["no-deadlock", "deadlock"]
+    assert doc.tests[4].output.startswith("[timed out]")
+
+
+def test_hidden_checks_are_published_later_not_dropped() -> None:
+    doc = _load(samples.racy_counter())
+    hidden = next(t for t in doc.tests if t.name == "Sixty-four threads hammering increment")
+    assert hidden.visibility == "after_published"
+    assert all(t.visibility == "visible" for t in doc.tests if t is not hidden)
+    # Gradescope withholds it; the output is there for when grades are published.
+    assert samples.HIDDEN_SECRET in hidden.output
+    assert render(samples.racy_counter(), "gradescope") == render_gradescope(samples.racy_counter())
+
+
+def test_top_output_has_verdict_seed_replay_and_cut_learner_output() -> None:
+    doc = _load(samples.leaky_supervisor())
+    lines = doc.output.splitlines()
+    assert lines[0] == samples.leaky_supervisor().verdict()
+    assert "Seed: 5" in lines
+    assert doc.output.endswith("[output truncated]")
+    assert doc.execution_time == 6
