@@ -374,13 +374,13 @@ def _grade_all(
     hashes: dict[str, str],
     hash_submission: Callable[[Path], str],
 ) -> None:
-    window = max(2, 2 * backend.slots)  # enough queued work that no slot idles; no more
     pending: dict[concurrent.futures.Future, GradeJob] = {}
     queue = iter(classlist.submissions)
     exhausted = False
 
     def refill() -> None:
         nonlocal exhausted
+        window = max(2, 2 * backend.slots)  # enough queued work that no slot idles; no more
         while not exhausted and len(pending) < window:
             submission = next(queue, None)
             if submission is None:

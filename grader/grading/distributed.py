@@ -20,6 +20,7 @@ import shutil
 import socket
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -182,11 +183,20 @@ class DaskBackend:
         self.exercise = exercise
         self.sandbox = sandbox
         self.client = distributed.Client(address, set_as_default=False)
-        self.slots = max(1, sum(self.client.nthreads().values()))
+        self._slots = (0, 0.0)  # (count, when counted)
         bundle = pack(Path(exercise.folder))
         self._exercise = self.client.scatter(bundle, broadcast=True, hash=False)
         self._exercise_id = Path(exercise.folder).name
         self._in_flight: dict[str, Any] = {}
+
+    @property
+    def slots(self) -> int:
+        """Worker threads in the cluster now (re-counted every few seconds: clusters scale)."""
+        count, when = self._slots
+        if time.monotonic() - when > 5.0:
+            count = sum(self.client.nthreads().values())
+            self._slots = (count, time.monotonic())
+        return max(1, count)
 
     def submit(self, job: GradeJob) -> concurrent.futures.Future:
         """A concurrent.futures Future of a GradeOutcome, resolved when the worker answers."""
