@@ -20,9 +20,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-from grader.report import render_html
-from grader.report.browser import BrowserError, Chromium
-from grader.results import SubmissionResult
+try:
+    import grader  # noqa: F401
+except ImportError:  # run from a checkout without installing: use the checkout's grader
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from grader.report import render_html  # noqa: E402
+from grader.report.browser import BrowserError, Chromium  # noqa: E402
+from grader.results import SubmissionResult  # noqa: E402
 
 
 def make_screenshot(
