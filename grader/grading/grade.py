@@ -398,6 +398,8 @@ class _Driver:
         try:
             while True:
                 now = time.monotonic()
+                check_budget = (self.exercise.check(current).budget(self.exercise.limits)
+                                if current else self.exercise.limits.check_seconds)
                 limit = (current_start + check_budget) if current else (started_at + STARTUP_SECONDS
                                                                         + check_budget)
                 limit = min(limit, self.deadline)

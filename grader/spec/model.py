@@ -66,6 +66,9 @@ class CheckSpec(_Strict):
     exclusive: bool = Field(
         False, description="measures speed or parallelism: needs the machine to itself"
     )
+    seconds: float | None = Field(
+        None, gt=0, le=3600, description="this check's wall-clock budget (default: limits)"
+    )
     hints: dict[str, str] = Field(
         default_factory=dict, description="hint per failure kind; 'default' for any other"
     )
@@ -77,6 +80,9 @@ class CheckSpec(_Strict):
     @property
     def builtin(self) -> bool:
         return self.id in BUILTIN_CHECKS
+
+    def budget(self, limits: LimitsSpec) -> float:
+        return self.seconds if self.seconds is not None else limits.check_seconds
 
     def hint_for(self, kind: str | None) -> str | None:
         if kind and kind in self.hints:
