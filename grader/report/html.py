@@ -17,11 +17,12 @@ from typing import Any
 
 import jinja2
 
-from grader.report.status import MARKS, WORDS, points_text, score_line
+from grader.report.status import MARKS, WORDS, check_message, points_text, score_line
 from grader.report.trace import (
     TimelineLayout,
     count_switches,
     deadlock_cycle,
+    short_file,
     timeline_layout,
 )
 from grader.report.visibility import HIDDEN_MESSAGE, learner_copy
@@ -204,6 +205,7 @@ def _check_view(check: CheckResult) -> dict[str, Any]:
         "mark": MARKS[check.status],
         "css": check.status.value,
         "score": score_line(check),
+        "message": check_message(check),
         "hidden_note": HIDDEN_MESSAGE if not check.visible else "",
         "timeline": None,
         "cycle": [],
@@ -238,6 +240,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["points"] = points_text
+    env.filters["short_file"] = short_file
     return env
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from grader.report.status import points_text
+from grader.report.status import check_message, points_text
 from grader.report.text import check_feedback
 from grader.results import CheckResult, Status, SubmissionResult
 
@@ -40,7 +40,8 @@ def _testcase(result: SubmissionResult, check: CheckResult) -> ET.Element:
         },
     )
     body = _xml_text(check_feedback(check))
-    summary = _xml_text(check.message.splitlines()[0] if check.message else check.title)
+    message = check_message(check)
+    summary = _xml_text(message.splitlines()[0] if message else check.title)
     kind = check.failure.kind if check.failure is not None else check.status.value
     if check.status is Status.FAILED:
         child = ET.SubElement(case, "failure", {"type": _xml_text(kind), "message": summary})

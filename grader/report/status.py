@@ -12,7 +12,7 @@ MARKS: dict[Status, str] = {
     Status.PASSED: "✓",
     Status.FAILED: "✗",
     Status.ERROR: "!",
-    Status.TIMEOUT: "⌛",
+    Status.TIMEOUT: "◔",  # a clock face; common fonts lack ⌛
     Status.SKIPPED: "–",
 }
 
@@ -32,3 +32,10 @@ def points_text(value: float) -> str:
 
 def score_line(check: CheckResult) -> str:
     return f"{points_text(check.points)}/{points_text(check.max_points)}"
+
+
+def check_message(check: CheckResult) -> str:
+    """What went wrong, in one or two sentences: the check's message, else its failure's."""
+    if check.message:
+        return check.message
+    return check.failure.message if check.failure is not None else ""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from grader.report.status import MARKS, WORDS, points_text, score_line
+from grader.report.status import MARKS, WORDS, check_message, points_text, score_line
 from grader.report.trace import count_switches, deadlock_cycle, deadlock_sentences, timeline_lines
 from grader.report.visibility import HIDDEN_MESSAGE, learner_copy
 from grader.results import CheckResult, Failure, Status, SubmissionResult
@@ -85,8 +85,9 @@ def _check_lines(check: CheckResult, width: int, style: _Style) -> list[str]:
     if not check.visible:
         lines.append(indent + style.dim(HIDDEN_MESSAGE))
         return lines
-    if check.message:
-        lines.extend(indent + _printable(part) for part in check.message.splitlines())
+    message = check_message(check)
+    if message:
+        lines.extend(indent + _printable(part) for part in message.splitlines())
     failure = check.failure
     if failure is not None:
         lines.extend(indent + _printable(part) for part in _failure_lines(failure))
@@ -144,8 +145,9 @@ def check_feedback(check: CheckResult) -> str:
     without a message. Does not redact: callers pass a learner copy when needed.
     """
     lines: list[str] = []
-    if check.message:
-        lines.extend(_printable(part) for part in check.message.splitlines())
+    message = check_message(check)
+    if message:
+        lines.extend(_printable(part) for part in message.splitlines())
     if check.failure is not None:
         lines.extend(_printable(part) for part in _failure_lines(check.failure))
     if check.hint:

@@ -9,6 +9,7 @@ nothing (the HTML renderer turns `TimelineLayout` into SVG) and reads no files.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 from grader.results import BlockedThread, TraceStep
 
@@ -43,8 +44,13 @@ def count_switches(trace: list[TraceStep]) -> int:
     return sum(switch_flags(trace)[1:]) if trace else 0
 
 
-def step_location(step: TraceStep) -> str:
-    return f"{step.file}:{step.line}"
+def short_file(path: str) -> str:
+    """A learner's file as they know it: an absolute sandbox path shortened to its name."""
+    return PurePosixPath(path).name if path.startswith("/") else path
+
+
+def step_location(step: TraceStep | BlockedThread) -> str:
+    return f"{short_file(step.file)}:{step.line}"
 
 
 def timeline_lines(trace: list[TraceStep], limit: int = TEXT_STEP_LIMIT) -> list[str]:
@@ -85,7 +91,7 @@ def deadlock_sentences(blocked: list[BlockedThread]) -> list[str]:
     for b in blocked:
         holder = f", held by {b.held_by}" if b.held_by else ""
         sentences.append(
-            f"{b.thread} waits for {b.waits_for}{holder}, at {b.file}:{b.line}: {b.source.strip()}"
+            f"{b.thread} waits for {b.waits_for}{holder}, at {step_location(b)}: {b.source.strip()}"
         )
     return sentences
 

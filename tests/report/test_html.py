@@ -168,3 +168,13 @@ def test_templates_dir_holds_the_report_template() -> None:
 def test_render_refuses_an_unknown_format_by_naming_the_known_ones() -> None:
     with pytest.raises(UnknownFormat, match="text, json, html, junit, gradescope"):
         render(samples.racy_counter(), "pdf")
+
+
+def test_trace_in_an_absolute_sandbox_path_still_highlights_the_learners_file() -> None:
+    result = samples.racy_counter()
+    check = next(c for c in result.checks if c.id == "no-lost-update")
+    for step in check.failure.trace:
+        step.file = "/tmp/grader-work-x1/counter.py"
+    html = render_html(result)
+    assert "/tmp/grader-work-x1" not in html
+    assert 'class="hit" id="src-9-counter-py"' in html

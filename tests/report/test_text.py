@@ -23,7 +23,7 @@ def test_report_opens_with_score_and_verdict() -> None:
 def test_each_check_has_one_line_with_mark_points_and_title() -> None:
     result = samples.racy_counter()
     text = render_text(result)
-    marks = ("✓", "✗", "!", "⌛", "–")
+    marks = ("✓", "✗", "!", "◔", "–")
     check_lines = [line for line in text.splitlines() if line.startswith(marks)]
     assert len(check_lines) == len(result.checks)
     for line, check in zip(check_lines, result.checks):
@@ -62,7 +62,7 @@ def test_deadlock_says_who_waits_for_what_and_the_cycle() -> None:
     assert "T1 waits for Lock#2, held by T2, at bank.py:11" in text
     assert "T2 waits for Lock#1, held by T1, at bank.py:11" in text
     assert "Cycle: T1 -> T2 -> T1" in text
-    assert "⌛ 0/2  total() is right while transfers run  [timed out]" in text
+    assert "◔ 0/2  total() is right while transfers run  [timed out]" in text
 
 
 def test_process_check_lists_each_process_with_its_state() -> None:
@@ -118,7 +118,7 @@ def test_learner_control_characters_are_shown_not_obeyed() -> None:
 def test_all_passed_says_so() -> None:
     text = render_text(samples.all_passed())
     assert "All checks passed." in text.splitlines()[1]
-    assert not any(line.startswith(("✗", "!", "⌛")) for line in text.splitlines())
+    assert not any(line.startswith(("✗", "!", "◔")) for line in text.splitlines())
 
 
 def test_a_long_trace_keeps_its_ends_and_counts_what_it_left_out() -> None:
@@ -134,3 +134,20 @@ def test_a_long_trace_keeps_its_ends_and_counts_what_it_left_out() -> None:
     assert "op50" not in text
     assert "60 steps left out" in text
     assert check.status is Status.FAILED
+
+
+def test_failure_message_stands_in_when_the_check_has_none() -> None:
+    result = samples.deadlocked_bank()
+    check = next(c for c in result.checks if c.id == "no-deadlock")
+    check.message = ""
+    assert "no runnable thread" in render_text(result)
+
+
+def test_absolute_sandbox_paths_show_as_the_file_name() -> None:
+    result = samples.racy_counter()
+    check = next(c for c in result.checks if c.id == "no-lost-update")
+    for step in check.failure.trace:
+        step.file = "/tmp/grader-work-x1/counter.py"
+    text = render_text(result)
+    assert "/tmp/grader-work-x1" not in text
+    assert ">> T2  counter.py:9 " in text
