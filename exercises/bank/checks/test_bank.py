@@ -1,0 +1,290 @@
+"""Checks of the `bank` exercise: functional rules, then interleavings, then real threads."""
+
+from __future__ import annotations
+
+import threading
+import time
+from types import SimpleNamespace
+
+from grader.harness import CheckFailure
+
+
+def _call_within(fn, seconds: float, what: str):
+    """Run `fn` in a daemon thread; return its result, or fail with kind "hang"."""
+    box: dict = {}
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:  # reported in the caller's thread
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=run, daemon=True, name="bank-call").start()
+    if not done.wait(seconds):
+        raise CheckFailure("hang", f"{what} did not return within {seconds:.0f} s.")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def _balances(bank, n: int) -> list[int]:
+    return [bank.balance(i) for i in range(n)]
+
+
+# -- functional rules -----------------------------------------------------------------
+
+
+def test_transfers_move_money(submission):
+    bank = submission.Bank([100, 50, 0])
+    assert bank.transfer(0, 1, 30) is True, "transfer(0, 1, 30) with 100 in account 0 must return True."
+    assert _balances(bank, 3) == [70, 80, 0], (
+        f"After transfer(0, 1, 30) from [100, 50, 0] the balances must be [70, 80, 0], "
+        f"got {_balances(bank, 3)}."
+    )
+    assert bank.transfer(1, 2, 80) is True, "Moving a whole balance (80 of 80) must succeed."
+    assert _balances(bank, 3) == [70, 0, 80], f"Expected [70, 0, 80], got {_balances(bank, 3)}."
+    assert bank.transfer(1, 0, 1) is False, "transfer(1, 0, 1) from an empty account must return False."
+    assert bank.transfer(0, 2, 71) is False, "transfer(0, 2, 71) with only 70 must return False."
+    assert _balances(bank, 3) == [70, 0, 80], (
+        f"A refused transfer must change nothing: expected [70, 0, 80], got {_balances(bank, 3)}."
+    )
+    assert bank.total() == 150, f"total() must be 150, got {bank.total()}."
+
+
+def test_edge_cases(submission):
+    bank = submission.Bank([5, 0])
+    result = _call_within(lambda: bank.transfer(0, 0, 3), 10, "transfer(0, 0, 3)")
+    assert result is True, "transfer(0, 0, 3) with 5 in account 0 must return True (funds suffice)."
+    result = _call_within(lambda: bank.transfer(0, 0, 6), 10, "transfer(0, 0, 6)")
+    assert result is False, "transfer(0, 0, 6) with 5 in account 0 must return False."
+    assert _balances(bank, 2) == [5, 0], (
+        f"A transfer to the same account must move nothing: expected [5, 0], got {_balances(bank, 2)}."
+    )
+    assert bank.transfer(1, 0, 0) is True, "An amount of 0 always succeeds, even from an empty account."
+    assert bank.transfer(0, 1, 0) is True, "An amount of 0 must succeed."
+    assert _balances(bank, 2) == [5, 0], f"An amount of 0 must move nothing, got {_balances(bank, 2)}."
+    assert bank.total() == 5, f"total() must be 5, got {bank.total()}."
+
+
+def test_bad_transfers_raise(submission):
+    bank = submission.Bank([10, 10, 10])
+    calls = [
+        ("transfer(0, 1, -1)", lambda: bank.transfer(0, 1, -1)),
+        ("transfer(0, 0, -5)", lambda: bank.transfer(0, 0, -5)),
+        ("transfer(0, 3, 1)", lambda: bank.transfer(0, 3, 1)),
+        ("transfer(3, 0, 1)", lambda: bank.transfer(3, 0, 1)),
+        ("transfer(-1, 0, 1)", lambda: bank.transfer(-1, 0, 1)),
+        ("transfer(0, -1, 1)", lambda: bank.transfer(0, -1, 1)),
+        ("transfer(0, 7, 500)", lambda: bank.transfer(0, 7, 500)),
+        ("balance(3)", lambda: bank.balance(3)),
+        ("balance(-1)", lambda: bank.balance(-1)),
+    ]
+    for text, call in calls:
+        try:
+            result = call()
+        except ValueError:
+            pass
+        else:
+            raise AssertionError(f"{text} on a bank of 3 accounts must raise ValueError, "
+                                 f"but it returned {result!r}.")
+        after = _balances(bank, 3)
+        assert after == [10, 10, 10], (
+            f"{text} raised ValueError but the balances changed to {after}; they must stay "
+            f"[10, 10, 10]."
+        )
+
+
+# -- interleavings (explorer) ---------------------------------------------------------
+
+
+def test_no_lost_money(submission, explorer):
+    def setup():
+        return SimpleNamespace(bank=submission.Bank([5, 5, 0]), ok=[None, None])
+
+    def first(s):
+        s.ok[0] = s.bank.transfer(0, 2, 3)
+
+    def second(s):
+        s.ok[1] = s.bank.transfer(1, 2, 4)
+
+    def invariant(s):
+        got = _balances(s.bank, 3)
+        assert s.ok == [True, True], f"Both transfers had the funds, but they returned {s.ok}."
+        assert got == [2, 1, 7], (
+            f"transfer(0, 2, 3) and transfer(1, 2, 4) ran at the same time on [5, 5, 0]: "
+            f"expected [2, 1, 7], got {got} (money lost or created)."
+        )
+
+    explorer.check(setup, [first, second], invariant=invariant)
+
+
+def test_no_overdraft(submission, explorer):
+    def setup():
+        return SimpleNamespace(bank=submission.Bank([5, 0, 0]), ok=[None, None])
+
+    def first(s):
+        s.ok[0] = s.bank.transfer(0, 1, 4)
+
+    def second(s):
+        s.ok[1] = s.bank.transfer(0, 2, 4)
+
+    def invariant(s):
+        got = _balances(s.bank, 3)
+        assert min(got) >= 0, f"A balance went negative: {got}."
+        assert sorted(s.ok) == [False, True], (
+            f"Account 0 holds 5, so exactly one of two transfers of 4 can succeed; "
+            f"they returned {s.ok}."
+        )
+        expected = [1, 4, 0] if s.ok[0] else [1, 0, 4]
+        assert got == expected, f"Expected balances {expected}, got {got}."
+
+    explorer.check(setup, [first, second], invariant=invariant)
+
+
+def test_total_consistent(submission, explorer):
+    def setup():
+        return SimpleNamespace(bank=submission.Bank([10, 10, 10]), totals=[])
+
+    def mover(s):
+        s.bank.transfer(0, 1, 3)
+        s.bank.transfer(1, 2, 5)
+
+    def other_mover(s):
+        s.bank.transfer(2, 0, 4)
+
+    def auditor(s):
+        for _ in range(3):
+            s.totals.append(s.bank.total())
+
+    def invariant(s):
+        wrong = [t for t in s.totals if t != 30]
+        assert not wrong, (
+            f"total() returned {wrong[0]} while transfers were running; the bank always holds 30."
+        )
+        assert sum(_balances(s.bank, 3)) == 30, "Money was lost or created by the transfers."
+
+    explorer.check(setup, [mover, other_mover, auditor], invariant=invariant)
+
+
+def _conserved(n: int, initial: int):
+    def invariant(s):
+        got = _balances(s.bank, n)
+        assert sum(got) == n * initial and min(got) >= 0, (
+            f"After the transfers the balances are {got}: money was lost, created or overdrawn."
+        )
+
+    return invariant
+
+
+def _cycle(submission, explorer, n: int) -> None:
+    def setup():
+        return SimpleNamespace(bank=submission.Bank([3] * n))
+
+    def leg(i: int):
+        def run(s):
+            s.bank.transfer(i, (i + 1) % n, 2)
+
+        run.__name__ = f"transfer_{i}_to_{(i + 1) % n}"
+        return run
+
+    explorer.check(setup, [leg(i) for i in range(n)], invariant=_conserved(n, 3))
+
+
+def test_opposite_transfers_no_deadlock(submission, explorer):
+    def setup():
+        return SimpleNamespace(bank=submission.Bank([3, 3]))
+
+    def forth(s):
+        s.bank.transfer(0, 1, 2)
+        s.bank.transfer(0, 1, 1)
+
+    def back(s):
+        s.bank.transfer(1, 0, 2)
+
+    explorer.check(setup, [forth, back], invariant=_conserved(2, 3))
+
+
+def test_cyclic_transfers_no_deadlock(submission, explorer):
+    _cycle(submission, explorer, 3)
+    _cycle(submission, explorer, 4)
+
+
+def test_self_transfer_no_deadlock(submission, explorer):
+    def setup():
+        return SimpleNamespace(bank=submission.Bank([4, 4]), ok=None)
+
+    def to_itself(s):
+        s.ok = s.bank.transfer(0, 0, 3)
+
+    def elsewhere(s):
+        s.bank.transfer(0, 1, 2)
+
+    def invariant(s):
+        assert isinstance(s.ok, bool), f"transfer(0, 0, 3) returned {s.ok!r}, not a bool."
+        got = _balances(s.bank, 2)
+        assert sum(got) == 8 and min(got) >= 0, f"Balances after the transfers: {got}."
+
+    explorer.check(setup, [to_itself, elsewhere], invariant=invariant)
+
+
+# -- real threads (a second opinion) --------------------------------------------------
+
+
+def test_stress(submission, rng):
+    accounts, threads, per_thread = 5, 6, 300
+    initial = [rng.randrange(0, 40) for _ in range(accounts)]
+    bank = submission.Bank(list(initial))
+    plans = [
+        [(rng.randrange(accounts), rng.randrange(accounts), rng.randrange(0, 15))
+         for _ in range(per_thread)]
+        for _ in range(threads)
+    ]
+    results: list[list[bool]] = [[] for _ in range(threads)]
+    totals: list[int] = []
+    start = threading.Barrier(threads + 1)
+    errors: list[BaseException] = []
+
+    def work(k: int) -> None:
+        try:
+            start.wait()
+            for src, dst, amount in plans[k]:
+                results[k].append(bank.transfer(src, dst, amount))
+        except BaseException as exc:
+            errors.append(exc)
+
+    def audit() -> None:
+        try:
+            start.wait()
+            for _ in range(200):
+                totals.append(bank.total())
+        except BaseException as exc:
+            errors.append(exc)
+
+    workers = [threading.Thread(target=work, args=(k,), daemon=True) for k in range(threads)]
+    workers.append(threading.Thread(target=audit, daemon=True))
+    for w in workers:
+        w.start()
+    deadline = time.monotonic() + 20
+    for w in workers:
+        w.join(max(0.0, deadline - time.monotonic()))
+    if any(w.is_alive() for w in workers):
+        raise CheckFailure("hang", f"{sum(w.is_alive() for w in workers)} of {len(workers)} "
+                                   f"threads were still blocked after 20 s.")
+    if errors:
+        raise errors[0]
+    expected = list(initial)
+    for plan, oks in zip(plans, results):
+        for (src, dst, amount), ok in zip(plan, oks):
+            if ok:
+                expected[src] -= amount
+                expected[dst] += amount
+    got = _balances(bank, accounts)
+    assert got == expected, (
+        f"After {threads * per_thread} transfers the balances are {got}, but the transfers "
+        f"that returned True add up to {expected}."
+    )
+    wrong = [t for t in totals if t != sum(initial)]
+    assert not wrong, f"total() returned {wrong[0]} during the run; the bank holds {sum(initial)}."

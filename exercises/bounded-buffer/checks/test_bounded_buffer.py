@@ -1,0 +1,261 @@
+"""Checks of the `bounded-buffer` exercise: FIFO rules, blocking, interleavings, CPU use."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from types import SimpleNamespace
+
+from grader.harness import CheckFailure
+
+# A blocked thread waits this long while its CPU time is measured ("blocked for a second").
+BLOCKED_SECONDS = 1.0
+CPU_LIMIT_SECONDS = 0.05
+
+
+class _Call:
+    """One call made in a daemon thread: did it return, with what, and at what CPU cost."""
+
+    def __init__(self, fn, name: str) -> None:
+        self.done = threading.Event()
+        self.started = threading.Event()
+        self.value = None
+        self.error: BaseException | None = None
+        self.cpu = 0.0
+        self._fn = fn
+        self.thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        start = time.thread_time()
+        self.started.set()
+        try:
+            self.value = self._fn()
+        except BaseException as exc:
+            self.error = exc
+        finally:
+            self.cpu = time.thread_time() - start
+            self.done.set()
+
+    def result(self, seconds: float, what: str):
+        if not self.done.wait(seconds):
+            raise CheckFailure("hang", f"{what} was still blocked {seconds:.0f} s later.")
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+# -- functional rules -----------------------------------------------------------------
+
+
+def test_fifo_and_len(submission):
+    buf = submission.BoundedBuffer(3)
+    assert len(buf) == 0, f"A new buffer must have len 0, got {len(buf)}."
+    for item in ("a", None, 3):
+        buf.put(item)
+    assert len(buf) == 3, f"After three puts len() must be 3, got {len(buf)}."
+    first = buf.get()
+    assert first == "a", f"The first item put was 'a', but get() returned {first!r}."
+    assert len(buf) == 2, f"After one get len() must be 2, got {len(buf)}."
+    buf.put("d")
+    got = [buf.get() for _ in range(3)]
+    assert got == [None, 3, "d"], (
+        f"Items must come out in the order they went in (None is an item too): expected "
+        f"[None, 3, 'd'], got {got!r}."
+    )
+    assert len(buf) == 0, f"An emptied buffer must have len 0, got {len(buf)}."
+    one = submission.BoundedBuffer(1)
+    one.put([1])
+    assert one.get() == [1] and len(one) == 0, "A buffer of capacity 1 must hold one item."
+
+
+def test_capacity_validated(submission):
+    for capacity in (0, -1):
+        try:
+            submission.BoundedBuffer(capacity)
+        except ValueError:
+            continue
+        raise AssertionError(f"BoundedBuffer({capacity}) must raise ValueError.")
+
+
+def test_blocking(submission):
+    empty = submission.BoundedBuffer(1)
+    full = submission.BoundedBuffer(2)
+    full.put(1)
+    full.put(2)
+    getter = _Call(empty.get, "consumer")
+    putter = _Call(lambda: full.put(3), "producer")
+    # Nothing can wake either thread yet, so neither may finish: waiting can only make a
+    # wrong buffer pass, never a correct one fail.
+    getter.done.wait(0.3)
+    if getter.done.is_set():
+        raise CheckFailure("assertion", "get() on an empty buffer returned "
+                           f"{getter.value!r} (or raised {getter.error!r}) instead of waiting.")
+    if putter.done.is_set():
+        raise CheckFailure("assertion", "put() on a full buffer returned instead of waiting "
+                           "for room.")
+    empty.put("x")
+    got = getter.result(10, "get() after a put into its empty buffer")
+    assert got == "x", f"The waiting get() must return the item put, 'x'; got {got!r}."
+    first = full.get()
+    assert first == 1, f"get() on a full buffer must return the oldest item, 1; got {first!r}."
+    putter.result(10, "put() after a get made room")
+    rest = [full.get(), full.get()]
+    assert rest == [2, 3], f"After the blocked put finished the buffer must hold [2, 3], got {rest}."
+
+
+def test_no_spin(submission):
+    empty = submission.BoundedBuffer(1)
+    full = submission.BoundedBuffer(1)
+    full.put("old")
+    getter = _Call(empty.get, "consumer")
+    putter = _Call(lambda: full.put("new"), "producer")
+    getter.started.wait(10)
+    putter.started.wait(10)
+    # The measurement window itself: both threads are blocked for a second.
+    threading.Event().wait(BLOCKED_SECONDS)
+    if getter.done.is_set() or putter.done.is_set():
+        raise CheckFailure("assertion", "A get() on an empty buffer or a put() on a full one "
+                           "returned instead of waiting.")
+    empty.put("x")
+    full.get()
+    getter.result(10, "get() after a put")
+    putter.result(10, "put() after a get")
+    for who, call in (("get()", getter), ("put()", putter)):
+        if call.cpu > CPU_LIMIT_SECONDS:
+            raise CheckFailure(
+                "spin",
+                f"A {who} blocked for {BLOCKED_SECONDS:.0f} s used {call.cpu * 1000:.0f} ms of CPU "
+                f"(allowed: {CPU_LIMIT_SECONDS * 1000:.0f} ms): it keeps checking instead of "
+                f"sleeping until woken.",
+            )
+
+
+# -- interleavings (explorer) ---------------------------------------------------------
+
+
+def _traffic(submission, capacity: int, producers: int, consumers: int, items: int):
+    """Producers put `items` tagged items each; consumers share the same total between them."""
+    total = producers * items
+    shares = [total // consumers + (1 if k < total % consumers else 0) for k in range(consumers)]
+
+    def setup():
+        return SimpleNamespace(buf=submission.BoundedBuffer(capacity),
+                               got=[[] for _ in range(consumers)], sizes=[])
+
+    def producer(p: int):
+        def run(s):
+            for i in range(items):
+                s.buf.put((p, i))
+                s.sizes.append(len(s.buf))
+
+        run.__name__ = f"producer_{p}"
+        return run
+
+    def consumer(c: int):
+        def run(s):
+            for _ in range(shares[c]):
+                s.got[c].append(s.buf.get())
+                s.sizes.append(len(s.buf))
+
+        run.__name__ = f"consumer_{c}"
+        return run
+
+    threads = [producer(p) for p in range(producers)] + [consumer(c) for c in range(consumers)]
+    expected = sorted((p, i) for p in range(producers) for i in range(items))
+    return setup, threads, expected
+
+
+def _delivered_once_in_order(expected):
+    def invariant(s):
+        got = sorted(item for items in s.got for item in items)
+        if got != expected:
+            counts: dict = defaultdict(int)
+            for item in got:
+                counts[item] += 1
+            lost = [x for x in expected if x not in counts]
+            twice = [x for x, n in counts.items() if n > 1]
+            raise AssertionError(
+                f"Items (producer, number) put: {expected}; taken: {got}. "
+                f"Lost: {lost}; taken twice: {twice}."
+            )
+        for c, items in enumerate(s.got):
+            for p in {p for p, _ in items}:
+                mine = [i for q, i in items if q == p]
+                assert mine == sorted(mine), (
+                    f"Consumer {c} received producer {p}'s items in the order {mine}: "
+                    f"a later item overtook an earlier one (not first in, first out)."
+                )
+        assert len(s.buf) == 0, f"Every item was taken, but len() is {len(s.buf)}."
+
+    return invariant
+
+
+def test_no_loss_no_duplication(submission, explorer):
+    setup, threads, expected = _traffic(submission, 1, producers=2, consumers=2, items=2)
+    explorer.check(setup, threads, invariant=_delivered_once_in_order(expected))
+
+
+def test_capacity_respected(submission, explorer):
+    capacity = 1
+    setup, threads, expected = _traffic(submission, capacity, producers=3, consumers=1, items=1)
+    delivered = _delivered_once_in_order(expected)
+
+    def invariant(s):
+        over = [n for n in s.sizes if n > capacity]
+        assert not over, (
+            f"A buffer of capacity {capacity} held {max(over)} items: a put did not wait for room."
+        )
+        delivered(s)
+
+    explorer.check(setup, threads, invariant=invariant)
+
+
+def test_no_lost_wakeup(submission, explorer):
+    setup, threads, expected = _traffic(submission, 1, producers=2, consumers=2, items=3)
+    explorer.check(setup, threads, invariant=_delivered_once_in_order(expected))
+
+
+# -- real threads (a second opinion) --------------------------------------------------
+
+
+def test_stress(submission):
+    producers, consumers, items = 3, 3, 400
+    buf = submission.BoundedBuffer(2)
+    got: list[list] = [[] for _ in range(consumers)]
+    errors: list[BaseException] = []
+    start = threading.Barrier(producers + consumers)
+
+    def produce(p: int) -> None:
+        try:
+            start.wait()
+            for i in range(items):
+                buf.put((p, i))
+        except BaseException as exc:
+            errors.append(exc)
+
+    def consume(c: int) -> None:
+        try:
+            start.wait()
+            for _ in range(items):
+                got[c].append(buf.get())
+        except BaseException as exc:
+            errors.append(exc)
+
+    workers = [threading.Thread(target=produce, args=(p,), daemon=True) for p in range(producers)]
+    workers += [threading.Thread(target=consume, args=(c,), daemon=True) for c in range(consumers)]
+    for w in workers:
+        w.start()
+    deadline = time.monotonic() + 20
+    for w in workers:
+        w.join(max(0.0, deadline - time.monotonic()))
+    stuck = sum(w.is_alive() for w in workers)
+    if stuck:
+        raise CheckFailure("hang", f"{stuck} of {len(workers)} producer and consumer threads "
+                                   f"were still blocked after 20 s.")
+    if errors:
+        raise errors[0]
+    _delivered_once_in_order(sorted((p, i) for p in range(producers) for i in range(items)))(
+        SimpleNamespace(got=got, buf=buf)
+    )
