@@ -13,7 +13,7 @@ from grader.report.gradescope import render_gradescope
 from grader.report.html import render_html, templates_dir
 from grader.report.jsonout import render_json
 from grader.report.junit import render_junit
-from grader.report.text import render_text
+from grader.report.text import render_text, text_report
 from grader.report.visibility import learner_copy
 from grader.results import SubmissionResult
 
@@ -46,12 +46,14 @@ def render(
     """Render one result in format `fmt` ("text", "json", "html", "junit", "gradescope").
 
     `learner_view` hides what hidden checks found (message, hint, trace) in
-    text, json, html and junit. Text is always the learner's view. Gradescope
+    text, json, html and junit; without it instructors see them in full. Gradescope
     output is never redacted: it marks hidden checks "after_published" and
     Gradescope holds them back. `color` applies to text only.
     """
     if fmt == "text":
-        return render_text(result, color=color)
+        return (
+            render_text(result, color=color) if learner_view else text_report(result, color=color)
+        )
     if fmt == "html":
         return render_html(result, learner_view=learner_view)
     if fmt == "gradescope":

@@ -46,7 +46,14 @@ class _Style:
 
 def render_text(result: SubmissionResult, *, color: bool = False) -> str:
     """The learner's terminal report for one submission (hidden checks redacted)."""
-    shown = learner_copy(result)
+    return text_report(learner_copy(result), color=color)
+
+
+def text_report(shown: SubmissionResult, *, color: bool = False) -> str:
+    """The terminal report of `shown` as given: hidden checks in full unless already redacted.
+
+    `render(..., learner_view=False)` uses it for instructors (`grader check --staff`).
+    """
     style = _Style(color)
     lines: list[str] = []
     heading = f"{shown.title or shown.exercise} ({shown.exercise} v{shown.version})"
@@ -82,7 +89,7 @@ def _check_lines(check: CheckResult, width: int, style: _Style) -> list[str]:
     if check.status is Status.PASSED:
         return lines
     indent = " " * (width + 4)
-    if not check.visible:
+    if not check.visible and check.failure is None and not check.message:
         lines.append(indent + style.dim(HIDDEN_MESSAGE))
         return lines
     message = check_message(check)

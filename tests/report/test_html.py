@@ -126,6 +126,7 @@ def test_hidden_check_shows_only_title_and_status_to_learners() -> None:
     assert 'class="hit" id="src-13' not in learner
     instructor = render_html(samples.racy_counter(), learner_view=False)
     assert samples.HIDDEN_SECRET in instructor
+    assert "This check is hidden" not in instructor
 
 
 def test_long_output_is_cut_with_a_note() -> None:

@@ -89,10 +89,11 @@ def test_hidden_check_shows_only_title_and_status() -> None:
     assert "T9" not in text
 
 
-def test_hidden_details_stay_hidden_even_when_asking_for_the_instructor_view() -> None:
-    # Text is the learner's format: learner_view=False does not reveal hidden checks in it.
+def test_instructors_see_hidden_checks_in_full_when_asking_for_it() -> None:
     text = render(samples.racy_counter(), "text", learner_view=False)
-    assert samples.HIDDEN_SECRET not in text
+    assert samples.HIDDEN_SECRET in text
+    assert "This check is hidden" not in text
+    assert samples.HIDDEN_SECRET not in render(samples.racy_counter(), "text")
 
 
 def test_no_escape_codes_without_color() -> None:
