@@ -38,6 +38,8 @@ GUTTER = 40
 HEADER = 34
 ROW = 48
 BOX_HEIGHT = 40
+#: Steps beyond this many are left out of the middle of the drawing (the table keeps all).
+SVG_STEP_LIMIT = 80
 #: Characters that fit on one line of a timeline box at the chosen font size.
 BOX_CHARS = 34
 
@@ -71,12 +73,24 @@ class SvgTimeline:
     boxes: list[SvgBox]
     switches: int
     rows: list[dict[str, Any]] = field(default_factory=list)
+    gap: dict[str, Any] | None = None  # where the drawing skips steps, and how many
 
 
-def timeline_svg_model(layout: TimelineLayout) -> SvgTimeline:
-    """Place each step of a laid-out trace on the SVG canvas."""
+def timeline_svg_model(layout: TimelineLayout, limit: int = SVG_STEP_LIMIT) -> SvgTimeline:
+    """Place each step of a laid-out trace on the SVG canvas.
+
+    A trace longer than `limit` keeps its first and last steps in the drawing,
+    with a gap row saying how many were left out; the table keeps them all.
+    """
+    shown = list(layout.boxes)
+    gap_after: int | None = None
+    if len(shown) > limit:
+        head = limit // 2
+        shown = shown[:head] + shown[-(limit - head) :]
+        gap_after = head
+    rows_drawn = len(shown) + (1 if gap_after is not None else 0)
     width = GUTTER + LANE_WIDTH * max(1, len(layout.lanes))
-    height = HEADER + ROW * len(layout.boxes) + 8
+    height = HEADER + ROW * rows_drawn + 8
     lanes = [
         {
             "name": name,
@@ -86,9 +100,15 @@ def timeline_svg_model(layout: TimelineLayout) -> SvgTimeline:
         for i, name in enumerate(layout.lanes)
     ]
     boxes: list[SvgBox] = []
-    for box in layout.boxes:
+    gap: dict[str, Any] | None = None
+    for position, box in enumerate(shown):
+        row = position
+        if gap_after is not None and position >= gap_after:
+            row += 1
+        if gap_after is not None and position == gap_after:
+            gap = {"y": HEADER + gap_after * ROW + 28, "left": len(layout.boxes) - len(shown)}
         x = GUTTER + box.lane * LANE_WIDTH + 8
-        y = HEADER + box.row * ROW + 4
+        y = HEADER + row * ROW + 4
         svg_box = SvgBox(
             x=x,
             y=y,
@@ -101,10 +121,13 @@ def timeline_svg_model(layout: TimelineLayout) -> SvgTimeline:
             full=f"step {box.index + 1}: {box.thread} at {box.location}: {box.operation}: {box.source}",
             switch=box.switch,
         )
-        if box.switch and boxes:
+        # an arrow only between neighbouring drawn steps (none across the gap)
+        if box.switch and boxes and boxes[-1].step == box.index:
             previous = boxes[-1]
             svg_box.from_x = previous.x + previous.width // 2
             svg_box.from_y = previous.y + previous.height
+        else:
+            svg_box.from_x = svg_box.from_y = -1
         boxes.append(svg_box)
     rows = [
         {
@@ -117,7 +140,7 @@ def timeline_svg_model(layout: TimelineLayout) -> SvgTimeline:
         }
         for b in layout.boxes
     ]
-    return SvgTimeline(width, height, lanes, boxes, layout.switches, rows)
+    return SvgTimeline(width, height, lanes, boxes, layout.switches, rows, gap)
 
 
 def process_rows(processes: list[ProcessInfo]) -> list[dict[str, Any]]:

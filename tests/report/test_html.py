@@ -9,6 +9,7 @@ import pytest
 import sample_results as samples
 
 from grader.report import UnknownFormat, render, render_html, templates_dir
+from grader.results import TraceStep
 
 
 class Page(HTMLParser):
@@ -179,3 +180,18 @@ def test_trace_in_an_absolute_sandbox_path_still_highlights_the_learners_file() 
     html = render_html(result)
     assert "/tmp/grader-work-x1" not in html
     assert 'class="hit" id="src-9-counter-py"' in html
+
+
+def test_a_long_trace_is_drawn_with_its_ends_and_tabled_in_full() -> None:
+    result = samples.racy_counter()
+    check = next(c for c in result.checks if c.id == "no-lost-update")
+    check.failure.trace = [
+        TraceStep(f"T{i % 3 + 1}", "counter.py", 9 + i % 2, "x", f"op{i}", True) for i in range(300)
+    ]
+    page = Page(render_html(result))
+    assert len(page.with_class("box")) == 80
+    assert len(page.with_class("gap")) == 1
+    assert "… 220 steps left out of the drawing" in "".join(page.text)
+    assert len(page.with_class("switched")) == 299  # table rows: every switch
+    # no switch arrow jumps across the gap: 79 neighbouring pairs, minus the one at the gap
+    assert len(page.with_class("switch")) == 78
