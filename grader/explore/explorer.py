@@ -1,0 +1,373 @@
+"""`explore`: run a scenario under many schedules until one fails, then explain it.
+
+Owns the public API check authors call (`explore`, `Outcome`, `ExplorationFailure`), one run
+of a scenario (`run_once`), the confirmation of a failing schedule by replay, its shrinking to
+the fewest context switches, the printable replay id, and the learner-facing trace. Budgets
+that decide verdicts are counts of runs and steps, never seconds; the only wall-clock limit
+here turns a thread stuck in an unmodelled call into an infrastructure error.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from grader.explore import instrument, runtime
+from grader.explore.runtime import (
+    Abort,
+    Blocked,
+    InfrastructureError,
+    RunFailure,
+    Scheduler,
+    Strategy,
+    short_path,
+    source_line,
+)
+from grader.explore.strategies import Portfolio, Prefix, Replay
+
+STUCK_SECONDS = 20.0  # wall time without any scheduling point: an unmodelled blocking call
+TRACE_LIMIT = 40
+SHRINK_BUDGET = 80
+
+
+class ExplorationFailure(AssertionError):
+    """A schedule under which the scenario fails, confirmed by replay."""
+
+    def __init__(self, kind: str, message: str, *, trace: list[dict[str, Any]] | None = None,
+                 deadlock: list[dict[str, Any]] | None = None, replay: str = "",
+                 seed: int = 0, details: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.trace = trace or []
+        self.deadlock = deadlock or []
+        self.replay = replay
+        self.seed = seed
+        self.details = details
+
+    def __str__(self) -> str:
+        return self.message
+
+    def to_report(self) -> dict[str, Any]:
+        return {"kind": self.kind, "message": self.message, "trace": self.trace,
+                "deadlock": self.deadlock, "replay": self.replay, "details": self.details}
+
+    def timeline(self) -> str:
+        """The trace as text, one step a line, '>' marking a context switch."""
+        lines = []
+        for step in self.trace:
+            mark = ">" if step["switch"] else " "
+            where = f"{step['file']}:{step['line']}" if step["file"] else ""
+            lines.append(f"{mark}{step['thread']:<5} {where:<18} {step['operation']:<34} "
+                         f"{step['source']}")
+        return "\n".join(lines)
+
+
+@dataclass
+class Outcome:
+    """What an exploration found. `runs` counts schedules explored, replays excluded."""
+
+    ok: bool
+    runs: int
+    failure: ExplorationFailure | None = None
+    steps: int = 0  # scheduling points over all runs
+    seconds: float = 0.0  # informational only; never decides anything
+    strategy: str = ""
+    races: list[str] = field(default_factory=list)
+
+    def raise_if_failed(self) -> None:
+        if self.failure is not None:
+            raise self.failure
+
+
+@dataclass
+class RunResult:
+    failure: RunFailure | None
+    log: list[tuple[int, int]]
+    steps: int
+    choices: int
+    records: list[tuple[int, Any, tuple[str, int] | None]]
+    names: list[str]
+    enabled_log: list[list[int]] | None = None
+
+    @property
+    def deviations(self) -> dict[int, int]:
+        return {i + 1: chosen for i, (chosen, default) in enumerate(self.log)
+                if chosen != default}
+
+    def signature(self) -> tuple[str, str] | None:
+        if self.failure is None:
+            return None
+        return self.failure.kind, self.failure.exc_type
+
+
+@dataclass
+class _Scenario:
+    setup: Callable[[], Any]
+    threads: Sequence[Callable[[Any], Any]]
+    invariant: Callable[[Any], Any] | None
+    always: Callable[[Any], Any] | None
+    max_steps: int
+    snapshots: dict[int, Any] = field(default_factory=dict)
+
+
+def _scenario_main(sched: Scheduler, scenario: _Scenario, holder: dict[str, Any]) -> None:
+    """The scenario's main thread: set up, start the threads, join them, check."""
+    main = sched.threads[0]
+    state = scenario.setup()
+    holder["state"] = state
+    if scenario.always is not None:
+        always = scenario.always
+        sched.always = lambda: always(state)
+    started = []
+    for i, body in enumerate(scenario.threads):
+        sched.point(main, f"start T{i + 1}")
+        mt = sched.new_thread(f"T{i + 1}", daemon=False)
+        started.append(mt)
+        os_thread = threading.Thread(
+            target=sched.bootstrap, args=(mt, _bind(body, state)),
+            name=f"grader-explore-T{i + 1}", daemon=True)
+        os_thread.start()
+        holder["os_threads"].append(os_thread)
+    for mt in started:
+        _join(sched, main, mt)
+    sched.always = None
+    # Like interpreter shutdown: wait for every non-daemon thread the learner started.
+    for mt in list(sched.threads[1:]):
+        if not mt.daemon:
+            _join(sched, main, mt)
+    if scenario.invariant is not None:
+        try:
+            result = scenario.invariant(state)
+        except AssertionError as exc:
+            text = str(exc) or "an assertion failed"
+            sched.fail(RunFailure("invariant",
+                                  f"After all threads finished, a check failed: {text}"))
+            raise Abort from None
+        if result is False:
+            sched.fail(RunFailure("invariant", "After all threads finished, the invariant "
+                                               "returned False."))
+            raise Abort
+
+
+def _bind(body: Callable[[Any], Any], state: Any) -> Callable[[], Any]:
+    return lambda: body(state)
+
+
+def _join(sched: Scheduler, main: runtime.ManagedThread, mt: runtime.ManagedThread) -> None:
+    if mt.state != runtime.DONE:
+        sched.block(main, lambda: mt.state == runtime.DONE, None,
+                    Blocked(f"join {mt.name}", internal=True))
+
+
+def run_once(scenario: _Scenario, strategy: Strategy, *, record: bool = False,
+             log_enabled: bool = False) -> RunResult:
+    """Run the scenario once under `strategy`; every managed thread has ended on return."""
+    sched = Scheduler(strategy, max_steps=scenario.max_steps, record=record, always=None,
+                      snapshots=scenario.snapshots, log_enabled=log_enabled)
+    holder: dict[str, Any] = {"os_threads": []}
+    main = sched.new_thread("main", daemon=False)
+    main_thread = threading.Thread(
+        target=sched.bootstrap, args=(main, lambda: _scenario_main(sched, scenario, holder)),
+        name="grader-explore-main", daemon=True)
+    holder["os_threads"].append(main_thread)
+    main_thread.start()
+    sched.current = main
+    main.baton.release()
+    last, last_change = -1, time.monotonic()
+    while not sched.finished.acquire(timeout=0.5):
+        if sched.progress != last:
+            last, last_change = sched.progress, time.monotonic()
+        elif time.monotonic() - last_change > STUCK_SECONDS:
+            stuck = sched.current.name if sched.current else "?"
+            raise InfrastructureError(
+                f"thread {stuck} made no progress for {STUCK_SECONDS:.0f} s: it is blocked in "
+                "a call the explorer does not model (a real lock, I/O, or a C extension)")
+    # Learner threads (shim Thread) are tracked by the scheduler; wait for their OS exit too.
+    for t in holder["os_threads"]:
+        t.join(5.0)
+    return RunResult(sched.failure, sched.log, sched.steps, sched.choices, sched.records,
+                     [t.name for t in sched.threads], sched.enabled_log)
+
+
+# -- replay ids ------------------------------------------------------------------------------
+
+def replay_id(deviations: dict[int, int]) -> str:
+    """A printable schedule id: 's' then choice.thread pairs, e.g. 's3.2-17.1'."""
+    return "s" + "-".join(f"{c}.{t}" for c, t in sorted(deviations.items()))
+
+
+def parse_replay(text: str) -> dict[int, int]:
+    text = text.strip()
+    if not text.startswith("s"):
+        raise ValueError(f"not a schedule id: {text!r}")
+    out: dict[int, int] = {}
+    body = text[1:]
+    if body:
+        for part in body.split("-"):
+            c, t = part.split(".")
+            out[int(c)] = int(t)
+    return out
+
+
+# -- the exploration -------------------------------------------------------------------------
+
+def explore(setup: Callable[[], Any], threads: Sequence[Callable[[Any], Any]], *,
+            invariant: Callable[[Any], Any] | None = None,
+            always: Callable[[Any], Any] | None = None, seed: int = 0, runs: int = 300,
+            strategy: str = "portfolio", max_steps: int = 20_000, replay: str | None = None,
+            name: str = "scenario") -> Outcome:
+    """Explore the interleavings of `threads` (each called with `setup()`'s state).
+
+    Stops at the first failing schedule, confirms it by replay, shrinks it to the fewest
+    context switches and returns it in `Outcome.failure`. The same arguments give the same
+    verdict on any machine.
+    """
+    if not threads:
+        raise ValueError("explore needs at least one thread body")
+    if runtime.MANAGED and runtime.current() is not None:
+        raise RuntimeError("explore cannot be nested inside an exploration")
+    scenario = _Scenario(setup, list(threads), invariant, always, max_steps)
+    started = time.perf_counter()
+    total_steps = 0
+    if replay is not None:
+        result = run_once(scenario, Replay(parse_replay(replay)))
+        total_steps += result.steps
+        if result.failure is None:
+            return Outcome(True, 1, None, total_steps, time.perf_counter() - started, "replay")
+        failure = _confirm_and_explain(scenario, result, seed=seed, label="replay",
+                                       run_number=1, runs=1, shrink=False)
+        return Outcome(False, 1, failure, total_steps, time.perf_counter() - started,
+                       "replay")
+    if strategy == "exhaustive":
+        return _exhaustive(scenario, seed=seed, runs=runs, started=started)
+    plan = Portfolio(strategy, seed=seed, runs=runs, threads=len(scenario.threads))
+    done = 0
+    for strat in plan:
+        result = run_once(scenario, strat)
+        done += 1
+        total_steps += result.steps
+        plan.learn(result.choices)
+        if result.failure is not None:
+            failure = _confirm_and_explain(scenario, result, seed=seed, label=strat.name,
+                                           run_number=done, runs=runs, shrink=True)
+            return Outcome(False, done, failure, total_steps, time.perf_counter() - started,
+                           strat.name)
+    return Outcome(True, done, None, total_steps, time.perf_counter() - started, strategy)
+
+
+def _exhaustive(scenario: _Scenario, *, seed: int, runs: int, started: float,
+                bound: int = 2) -> Outcome:
+    """Depth-first over choice prefixes with at most `bound` preemptions, within `runs`."""
+    stack: list[list[int]] = [[]]
+    done = 0
+    steps = 0
+    while stack and done < runs:
+        prefix = stack.pop()
+        result = run_once(scenario, Prefix(prefix), log_enabled=True)
+        done += 1
+        steps += result.steps
+        if result.failure is not None:
+            failure = _confirm_and_explain(scenario, result, seed=seed, label="exhaustive",
+                                           run_number=done, runs=runs, shrink=True)
+            return Outcome(False, done, failure, steps, time.perf_counter() - started,
+                           "exhaustive")
+        chosen = [c for c, _ in result.log]
+        enabled_log = result.enabled_log or []
+        for i in range(len(chosen) - 1, len(prefix) - 1, -1):
+            preemptions = sum(1 for c, d in result.log[:i] if c != d)
+            if preemptions >= bound:
+                continue
+            for alt in reversed(enabled_log[i]):
+                if alt != chosen[i]:
+                    stack.append(chosen[:i] + [alt])
+    return Outcome(True, done, None, steps, time.perf_counter() - started, "exhaustive")
+
+
+def _replay(scenario: _Scenario, deviations: dict[int, int], *, record: bool = False
+            ) -> RunResult:
+    return run_once(scenario, Replay(deviations), record=record)
+
+
+def _confirm_and_explain(scenario: _Scenario, found: RunResult, *, seed: int, label: str,
+                         run_number: int, runs: int, shrink: bool) -> ExplorationFailure:
+    deviations = found.deviations
+    again = _replay(scenario, deviations)
+    if again.signature() != found.signature() or again.log != found.log:
+        raise InfrastructureError(
+            f"a failing schedule ({found.failure.kind if found.failure else '?'}) did not "
+            "reproduce on replay: something outside the explorer's control (wall-clock time, "
+            "randomness, I/O, object ids) changes the program's behaviour between runs")
+    signature = found.signature()
+    if shrink:
+        deviations = _shrink(scenario, deviations, signature)
+    final = _replay(scenario, deviations, record=True)
+    if final.signature() != signature:
+        raise InfrastructureError("the shrunk failing schedule did not reproduce on replay")
+    deviations = final.deviations
+    assert final.failure is not None
+    switches = sum(1 for c, d in final.log if c != d)
+    rf = final.failure
+    details = (f"Found by {label} on schedule {run_number} of {runs} (seed {seed}); "
+               f"{switches} forced context switch{'es' if switches != 1 else ''} after "
+               f"shrinking.")
+    if rf.details:
+        details += "\n" + rf.details
+    return ExplorationFailure(rf.kind, rf.message, trace=_trace(final), deadlock=rf.deadlock,
+                              replay=replay_id(deviations), seed=seed, details=details)
+
+
+def _shrink(scenario: _Scenario, deviations: dict[int, int],
+            signature: tuple[str, str] | None) -> dict[int, int]:
+    """Greedily drop deviations from the default policy while the failure persists."""
+    budget = SHRINK_BUDGET
+    improved = True
+    while improved and budget > 0:
+        improved = False
+        for choice in sorted(deviations, reverse=True):
+            if budget <= 0:
+                break
+            candidate = {c: t for c, t in deviations.items() if c != choice}
+            budget -= 1
+            result = _replay(scenario, candidate)
+            if result.signature() == signature and len(result.deviations) < len(deviations):
+                deviations = result.deviations
+                improved = True
+                break
+    return deviations
+
+
+def _trace(result: RunResult) -> list[dict[str, Any]]:
+    """The learner-facing timeline: steps of the scenario's threads, switches marked."""
+    steps: list[dict[str, Any]] = []
+    previous_thread: str | None = None
+    for index, site, where in result.records:
+        thread = result.names[index] if 0 <= index < len(result.names) else "?"
+        if isinstance(site, int):
+            path, line, operation = instrument.SITES[site]
+        else:
+            operation = str(site)
+            path, line = where or ("", 0)
+        if thread == "main" and (not steps or path not in runtime.LEARNER_FILES):
+            continue  # the scenario's set-up and its own steps (start T1, join ...)
+        step = {"thread": thread, "file": short_path(path), "line": line,
+                "source": source_line(path, line), "operation": operation,
+                "switch": previous_thread is not None and thread != previous_thread}
+        previous_thread = thread
+        if steps and _same(steps[-1], step):
+            continue
+        steps.append(step)
+    if len(steps) > TRACE_LIMIT:
+        head, tail = steps[:5], steps[-(TRACE_LIMIT - 6):]
+        gap = len(steps) - len(head) - len(tail)
+        steps = head + [{"thread": "", "file": "", "line": 0, "source": "",
+                         "operation": f"... {gap} steps omitted ...", "switch": False}] + tail
+    return steps
+
+
+def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return (not b["switch"] and a["thread"] == b["thread"] and a["file"] == b["file"]
+            and a["line"] == b["line"] and a["operation"] == b["operation"])

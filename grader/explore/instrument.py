@@ -1,0 +1,471 @@
+"""AST instrumentation of the learner's modules, applied at import.
+
+Owns: the meta-path finder that rewrites only modules whose file lies under the installed
+folders, and the rewrite itself. Inside the learner's functions it inserts a scheduling point
+before every access chain that reads shared state (attribute, subscript, or a global/nonlocal
+name that some function rebinds), between the evaluation and the store of every assignment to
+shared state, splits `x += v` on shared state into a read, a point and a write, and adds a
+point at the top of every `while` body. Everywhere it maps `import threading` / `queue` /
+`time` (and `from ... import`) to the modelled shims of `grader.explore.shims`.
+
+When no exploration runs, the inserted hooks return at once and the shims are the real
+primitives, so the module behaves as uninstrumented; line numbers, module names and qualnames
+are unchanged (functions and classes stay picklable). Nothing is written to `__pycache__`.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.abc
+import importlib.machinery
+import os
+import sys
+import threading
+from collections.abc import Sequence
+from types import ModuleType
+from typing import Any
+
+from grader.explore import runtime
+
+SHIMMED = ("threading", "queue", "time")
+
+# Site id -> (absolute file, line, operation): what a scheduling point in learner code does.
+SITES: list[tuple[str, int, str]] = []
+_sites_lock = threading.Lock()
+
+_MANAGED = runtime.MANAGED
+_get_ident = threading.get_ident
+
+
+def point(site: int) -> None:
+    """The hook before a shared access: a no-op outside an exploration. Returns None."""
+    if _MANAGED:
+        mt = _MANAGED.get(_get_ident())
+        if mt is not None:
+            mt.sched.point(mt, site)
+
+
+def point_value(site: int, value: Any) -> Any:
+    """The hook between computing a value and storing it to shared state."""
+    if _MANAGED:
+        mt = _MANAGED.get(_get_ident())
+        if mt is not None:
+            mt.sched.point(mt, site)
+    return value
+
+
+def shim(name: str) -> ModuleType:
+    from grader.explore import shims
+
+    return shims.module(name)
+
+
+def _hook_globals() -> dict[str, Any]:
+    import operator
+
+    return {"__grader_point__": point, "__grader_value__": point_value,
+            "__grader_shim__": shim, "__grader_op__": operator}
+
+
+_INPLACE = {
+    ast.Add: "iadd", ast.Sub: "isub", ast.Mult: "imul", ast.Div: "itruediv",
+    ast.FloorDiv: "ifloordiv", ast.Mod: "imod", ast.Pow: "ipow", ast.LShift: "ilshift",
+    ast.RShift: "irshift", ast.BitOr: "ior", ast.BitXor: "ixor", ast.BitAnd: "iand",
+    ast.MatMult: "imatmul",
+}
+
+
+def _declared(node: ast.AST, kind: type) -> set[str]:
+    names: set[str] = set()
+    for child in ast.walk(node):
+        if isinstance(child, kind):
+            names.update(child.names)  # type: ignore[attr-defined]
+    return names
+
+
+def _local_names(fn: ast.AST) -> set[str]:
+    """Names bound in a function's own scope (parameters and stores, not nested scopes)."""
+    names: set[str] = set()
+    args = getattr(fn, "args", None)
+    if args is not None:
+        for a in args.posonlyargs + args.args + args.kwonlyargs:
+            names.add(a.arg)
+        if args.vararg:
+            names.add(args.vararg.arg)
+        if args.kwarg:
+            names.add(args.kwarg.arg)
+    stack = list(ast.iter_child_nodes(fn))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+            continue
+        if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp,
+                             ast.GeneratorExp)):
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                names.add((alias.asname or alias.name).split(".")[0])
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+        stack.extend(ast.iter_child_nodes(node))
+    return names
+
+
+class _Rewriter(ast.NodeTransformer):
+    """Rewrites imports everywhere and inserts scheduling points inside functions."""
+
+    def __init__(self, path: str, points: bool, tree: ast.Module) -> None:
+        self.path = path
+        self.points = points
+        self.shared_globals = _declared(tree, ast.Global) | _declared(tree, ast.Nonlocal)
+        self.scopes: list[tuple[set[str], set[str]]] = []  # (locals, global/nonlocal names)
+
+    # -- sites and hooks ---------------------------------------------------------------------
+    def site(self, node: ast.AST, operation: str) -> ast.Constant:
+        with _sites_lock:
+            SITES.append((self.path, getattr(node, "lineno", 0), operation))
+            return ast.Constant(len(SITES) - 1)
+
+    def hook_point(self, node: ast.AST, operation: str) -> ast.Call:
+        return ast.Call(ast.Name("__grader_point__", ast.Load()), [self.site(node, operation)],
+                        [])
+
+    def before(self, node: ast.expr, operation: str) -> ast.expr:
+        """`(point(site) or node)`: a point, then the original expression."""
+        return ast.BoolOp(ast.Or(), [self.hook_point(node, operation), node])
+
+    def value_hook(self, node: ast.AST, operation: str, value: ast.expr) -> ast.Call:
+        return ast.Call(ast.Name("__grader_value__", ast.Load()),
+                        [self.site(node, operation), value], [])
+
+    @property
+    def in_function(self) -> bool:
+        return self.points and bool(self.scopes)
+
+    def is_shared_name(self, name: str) -> bool:
+        if not self.scopes:
+            return False
+        local, declared = self.scopes[-1]
+        if name in declared:
+            return True
+        return name in self.shared_globals and name not in local
+
+    # -- imports -----------------------------------------------------------------------------
+    def visit_Import(self, node: ast.Import) -> Any:
+        out: list[ast.stmt] = []
+        keep: list[ast.alias] = []
+        for alias in node.names:
+            top = alias.name.split(".")[0]
+            if alias.name in SHIMMED:
+                target = alias.asname or alias.name
+                call = ast.Call(ast.Name("__grader_shim__", ast.Load()),
+                                [ast.Constant(alias.name)], [])
+                out.append(ast.Assign([ast.Name(target, ast.Store())], call))
+            elif top in SHIMMED and alias.asname is None:
+                keep.append(alias)
+            else:
+                keep.append(alias)
+        if keep:
+            out.insert(0, ast.Import(keep))
+        for stmt in out:
+            ast.copy_location(stmt, node)
+            ast.fix_missing_locations(stmt)
+        return out
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> Any:
+        if node.level or node.module not in SHIMMED or any(a.name == "*" for a in node.names):
+            return node
+        out = []
+        for alias in node.names:
+            call = ast.Call(ast.Name("__grader_shim__", ast.Load()), [ast.Constant(node.module)],
+                            [])
+            value = ast.Attribute(call, alias.name, ast.Load())
+            stmt = ast.Assign([ast.Name(alias.asname or alias.name, ast.Store())], value)
+            ast.copy_location(stmt, node)
+            ast.fix_missing_locations(stmt)
+            out.append(stmt)
+        return out
+
+    # -- scopes ------------------------------------------------------------------------------
+    def visit_function(self, node: Any) -> Any:
+        # Decorators, defaults and annotations run in the enclosing scope.
+        node.decorator_list = [self.visit(d) for d in node.decorator_list]
+        node.args = self.visit(node.args)
+        if getattr(node, "returns", None) is not None:
+            node.returns = self.visit(node.returns)
+        declared = set()
+        for stmt in ast.walk(node):
+            if isinstance(stmt, (ast.Global, ast.Nonlocal)):
+                declared.update(stmt.names)
+        self.scopes.append((_local_names(node) - declared, declared))
+        try:
+            body = node.body if isinstance(node.body, list) else [node.body]
+            new_body: list[Any] = []
+            for stmt in body:
+                result = self.visit(stmt)
+                if isinstance(result, list):
+                    new_body.extend(result)
+                elif result is not None:
+                    new_body.append(result)
+            node.body = new_body
+        finally:
+            self.scopes.pop()
+        return node
+
+    visit_FunctionDef = visit_function
+    visit_AsyncFunctionDef = visit_function
+
+    def visit_Lambda(self, node: ast.Lambda) -> Any:
+        node.args = self.visit(node.args)
+        self.scopes.append((_local_names(node), set()))
+        try:
+            node.body = self.visit(node.body)
+        finally:
+            self.scopes.pop()
+        return node
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> Any:
+        # The class body runs once, at import; only its methods are instrumented.
+        saved, self.scopes = self.scopes, []
+        try:
+            self.generic_visit(node)
+        finally:
+            self.scopes = saved
+        return node
+
+    # -- reads ---------------------------------------------------------------------------------
+    def chain(self, node: ast.expr, verb: str) -> ast.expr:
+        """Instrument a maximal attribute/subscript chain: one point before it."""
+        inner = node
+        while isinstance(inner, (ast.Attribute, ast.Subscript)):
+            if isinstance(inner, ast.Subscript):
+                inner.slice = self.visit(inner.slice)
+            inner = inner.value
+        text = _text(node)
+        root = _root_holder(node)
+        # The root (a Name, a call, ...) is visited normally, but a shared Name needs no
+        # second point of its own.
+        value = root.value
+        if not (isinstance(value, ast.Name)):
+            root.value = self.visit(value)
+        return self.before_chain(node, f"{verb} {text}")
+
+    def before_chain(self, node: ast.expr, operation: str) -> ast.expr:
+        holder = _root_holder(node)
+        holder.value = ast.copy_location(self.before(holder.value, operation), holder.value)
+        return node
+
+    def visit_Attribute(self, node: ast.Attribute) -> Any:
+        if not self.in_function or not isinstance(node.ctx, ast.Load):
+            return self.generic_visit(node)
+        return self.chain(node, "read")
+
+    def visit_Subscript(self, node: ast.Subscript) -> Any:
+        if not self.in_function or not isinstance(node.ctx, ast.Load):
+            return self.generic_visit(node)
+        return self.chain(node, "read")
+
+    def visit_Call(self, node: ast.Call) -> Any:
+        if self.in_function and isinstance(node.func, (ast.Attribute, ast.Subscript)):
+            node.func = self.chain(node.func, "call")
+            node.args = [self.visit(a) for a in node.args]
+            node.keywords = [self.visit(k) for k in node.keywords]
+            return node
+        return self.generic_visit(node)
+
+    def visit_Name(self, node: ast.Name) -> Any:
+        if (self.in_function and isinstance(node.ctx, ast.Load)
+                and self.is_shared_name(node.id)):
+            return ast.copy_location(self.before(node, f"read {node.id}"), node)
+        return node
+
+    # -- writes --------------------------------------------------------------------------------
+    def shared_target(self, target: ast.expr) -> bool:
+        if isinstance(target, (ast.Attribute, ast.Subscript)):
+            return True
+        if isinstance(target, ast.Name):
+            return self.is_shared_name(target.id)
+        if isinstance(target, (ast.Tuple, ast.List)):
+            return any(self.shared_target(t) for t in target.elts)
+        if isinstance(target, ast.Starred):
+            return self.shared_target(target.value)
+        return False
+
+    def visit_Assign(self, node: ast.Assign) -> Any:
+        node.value = self.visit(node.value)
+        if self.in_function and any(self.shared_target(t) for t in node.targets):
+            text = ", ".join(_text(t) for t in node.targets)
+            node.value = self.value_hook(node, f"write {text}", node.value)
+        return node
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> Any:
+        if node.value is not None:
+            node.value = self.visit(node.value)
+            if self.in_function and self.shared_target(node.target):
+                node.value = self.value_hook(node, f"write {_text(node.target)}", node.value)
+        return node
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> Any:
+        value = self.visit(node.value)
+        if not self.in_function or not self.shared_target(node.target):
+            node.value = value
+            return node
+        target = node.target
+        text = _text(target)
+        opname = _INPLACE[type(node.op)]
+        if _simple(target):
+            read = _as_load(target)
+            if isinstance(read, ast.Name):
+                read_expr: ast.expr = self.before(read, f"read {text}")
+            else:
+                read_expr = self.before_chain(read, f"read {text}")
+            combined = ast.Call(ast.Attribute(ast.Name("__grader_op__", ast.Load()), opname,
+                                              ast.Load()), [read_expr, value], [])
+            new = ast.Assign([target], self.value_hook(node, f"write {text}", combined))
+            ast.copy_location(new, node)
+            ast.fix_missing_locations(new)
+            return new
+        # A target with side effects in it: keep it whole, with one point before it.
+        node.value = value
+        pre = ast.Expr(self.hook_point(node, f"update {text}"))
+        ast.copy_location(pre, node)
+        ast.fix_missing_locations(pre)
+        return [pre, node]
+
+    def visit_While(self, node: ast.While) -> Any:
+        node = self.generic_visit(node)  # type: ignore[assignment]
+        if self.in_function:
+            spin = ast.Expr(self.hook_point(node, "loop"))
+            ast.copy_location(spin, node.body[0] if node.body else node)
+            ast.fix_missing_locations(spin)
+            node.body.insert(0, spin)
+        return node
+
+    def visit_Delete(self, node: ast.Delete) -> Any:
+        if self.in_function and any(self.shared_target(t) for t in node.targets):
+            text = ", ".join(_text(t) for t in node.targets)
+            pre = ast.Expr(self.hook_point(node, f"delete {text}"))
+            ast.copy_location(pre, node)
+            ast.fix_missing_locations(pre)
+            return [pre, node]
+        return node
+
+
+def _root_holder(node: ast.expr) -> Any:
+    """The innermost Attribute/Subscript of a chain (the one whose .value is the root)."""
+    holder = node
+    while isinstance(holder.value, (ast.Attribute, ast.Subscript)):  # type: ignore[attr-defined]
+        holder = holder.value  # type: ignore[attr-defined]
+    return holder
+
+
+def _simple(target: ast.expr) -> bool:
+    """A target safe to evaluate twice (names, attributes, constant/name subscripts)."""
+    if isinstance(target, ast.Name):
+        return True
+    if isinstance(target, ast.Attribute):
+        return _simple(target.value)
+    if isinstance(target, ast.Subscript):
+        return _simple(target.value) and isinstance(target.slice, (ast.Name, ast.Constant))
+    return False
+
+
+def _as_load(target: ast.expr) -> ast.expr:
+    import copy
+
+    node = copy.deepcopy(target)
+    for child in ast.walk(node):
+        if hasattr(child, "ctx"):
+            child.ctx = ast.Load()  # type: ignore[attr-defined]
+    return node
+
+
+def _text(node: ast.AST) -> str:
+    try:
+        text = ast.unparse(node)
+    except Exception:  # pragma: no cover - unparse handles every expression node
+        return "?"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def rewrite(source: str | bytes, path: str, *, points: bool = True) -> ast.Module:
+    """The instrumented AST of a module's source."""
+    tree = ast.parse(source, filename=path)
+    tree = _Rewriter(path, points, tree).visit(tree)
+    ast.fix_missing_locations(tree)
+    return tree
+
+
+class _Loader(importlib.machinery.SourceFileLoader):
+    def get_code(self, fullname: str) -> Any:
+        source = self.get_data(self.path)
+        return self.source_to_code(source, self.path)
+
+    def source_to_code(self, data: Any, path: Any, *, _optimize: int = -1) -> Any:
+        tree = rewrite(data, path)
+        return compile(tree, path, "exec", dont_inherit=True)
+
+    def exec_module(self, module: ModuleType) -> None:
+        module.__dict__.update(_hook_globals())
+        runtime.LEARNER_FILES.add(os.path.abspath(self.path))
+        super().exec_module(module)
+
+
+class _Finder(importlib.abc.MetaPathFinder):
+    def __init__(self) -> None:
+        self.roots: list[str] = []
+
+    def find_spec(self, fullname: str, path: Sequence[str] | None, target: Any = None
+                  ) -> Any:
+        if not self.roots:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+            return None
+        origin = os.path.realpath(spec.origin)
+        if origin.startswith(_GRADER_PACKAGE + os.sep):
+            return None
+        if not any(origin.startswith(root + os.sep) for root in self.roots):
+            return None
+        spec.loader = _Loader(fullname, spec.origin)
+        return spec
+
+
+_GRADER_PACKAGE = os.path.realpath(os.path.dirname(os.path.dirname(__file__)))
+_finder = _Finder()
+
+
+def install(paths: list[str]) -> None:
+    """Instrument every module later imported from a file under one of `paths`.
+
+    Idempotent, and safe to call before any import; a module already imported stays as it is.
+    """
+    for path in paths:
+        root = os.path.realpath(os.fspath(path))
+        if root not in _finder.roots:
+            _finder.roots.append(root)
+        if root not in runtime.ROOTS:
+            runtime.ROOTS.append(root)
+    if _finder not in sys.meta_path:
+        sys.meta_path.insert(0, _finder)
+
+
+def uninstall() -> None:
+    """Stop instrumenting new imports (modules already imported keep their hooks)."""
+    if _finder in sys.meta_path:
+        sys.meta_path.remove(_finder)
+    _finder.roots.clear()
+
+
+def instrument_source(source: str, path: str, module_name: str) -> ModuleType:
+    """Build an instrumented module from source text (for tests and benchmarks)."""
+    module = ModuleType(module_name)
+    module.__file__ = path
+    module.__dict__.update(_hook_globals())
+    runtime.LEARNER_FILES.add(os.path.abspath(path))
+    sys.modules[module_name] = module
+    exec(compile(rewrite(source, path), path, "exec", dont_inherit=True), module.__dict__)
+    return module

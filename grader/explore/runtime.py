@@ -1,0 +1,452 @@
+"""The scheduler core: real OS threads, one baton, and the choice at every scheduling point.
+
+Owns: which managed thread runs, the enabled set (runnable threads plus blocked threads whose
+wake-up condition holds), virtual time, deadlock and step-limit detection, the `always` check,
+and aborting a run at a safe point. It knows nothing about locks or queues: a modelled
+primitive blocks a thread by handing `block` a predicate, and the scheduler only asks whether
+that predicate holds. It must not decide a verdict by wall-clock time: the only wall-clock
+timeout here detects an infrastructure fault (a thread stuck in a call nobody models).
+"""
+
+from __future__ import annotations
+
+import _thread
+import os
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+# Every OS thread the explorer manages, by thread ident. Empty when no exploration runs, which
+# is what makes the inserted hooks and the modelled primitives cheap no-ops then.
+MANAGED: dict[int, ManagedThread] = {}
+
+_get_ident = _thread.get_ident
+
+SPIN_LIMIT = 200
+
+NEW, RUNNABLE, BLOCKED, DONE = "new", "runnable", "blocked", "done"
+
+_GRADER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_STDLIB_DIR = os.path.dirname(os.path.abspath(threading.__file__))
+
+# Absolute paths of instrumented (learner) files; filled by `instrument`.
+LEARNER_FILES: set[str] = set()
+
+
+class Abort(BaseException):
+    """Unwinds a managed thread when its run ends early (a failure was found elsewhere)."""
+
+
+class WouldBlock(BaseException):
+    """An `always` check tried to block: it is skipped at that scheduling point."""
+
+
+class InfrastructureError(RuntimeError):
+    """The explorer could not control the program: never the learner's failure."""
+
+
+def current() -> ManagedThread | None:
+    """The managed thread running this code, or None outside any exploration."""
+    if MANAGED:
+        return MANAGED.get(_get_ident())
+    return None
+
+
+def learner_location(skip: int = 1) -> tuple[str, int]:
+    """(file, line) of the innermost frame in the learner's (or a check's) code."""
+    frame = sys._getframe(skip)
+    fallback: tuple[str, int] | None = None
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if filename in LEARNER_FILES:
+            return filename, frame.f_lineno
+        if fallback is None and not (
+            filename.startswith(_GRADER_DIR) or filename.startswith(_STDLIB_DIR)
+            or filename.startswith("<")
+        ):
+            fallback = (filename, frame.f_lineno)
+        frame = frame.f_back
+    return fallback or ("", 0)
+
+
+@dataclass
+class Blocked:
+    """What a blocked thread waits for: shown in a deadlock report."""
+
+    label: str  # "Lock#1 (bank.py:8)", "notify on Condition#1 (buf.py:6)", "join T2"
+    holder: Callable[[], str | None] = lambda: None
+    location: tuple[str, int] = ("", 0)
+    internal: bool = False  # the scenario's own join of its threads
+
+
+class ManagedThread:
+    """One OS thread under the scheduler's control."""
+
+    def __init__(self, sched: Scheduler, index: int, name: str, daemon: bool) -> None:
+        self.sched = sched
+        self.index = index
+        self.name = name
+        self.daemon = daemon
+        self.baton = _thread.allocate_lock()
+        self.baton.acquire()
+        self.state = RUNNABLE
+        self.pred: Callable[[], bool] | None = None
+        self.deadline: float | None = None
+        self.timed_out = False
+        self.blocked: Blocked | None = None
+
+    def __repr__(self) -> str:
+        return f"<ManagedThread {self.name} {self.state}>"
+
+
+class Strategy:
+    """Chooses the next thread at a choice point (two or more threads enabled)."""
+
+    name = "strategy"
+
+    def pick(self, enabled: list[ManagedThread], current: ManagedThread, choice: int
+             ) -> ManagedThread:
+        raise NotImplementedError
+
+
+@dataclass
+class RunFailure:
+    kind: str  # "invariant" | "exception" | "deadlock" | "livelock"
+    message: str
+    thread: str = ""
+    exc_type: str = ""
+    location: tuple[str, int] = ("", 0)
+    details: str = ""
+    deadlock: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Scheduler:
+    """One schedule: owns the baton hand-offs and the record of choices for one run."""
+
+    def __init__(self, strategy: Strategy, *, max_steps: int, record: bool,
+                 always: Callable[[], Any] | None, snapshots: dict[int, Any],
+                 log_enabled: bool = False) -> None:
+        self.strategy = strategy
+        self.max_steps = max_steps
+        self.record = record
+        self.always = always
+        self.snapshots = snapshots
+        self.token = object()  # identifies this run to primitives made before it
+        self.threads: list[ManagedThread] = []
+        self.current: ManagedThread | None = None
+        self.steps = 0
+        self.choices = 0
+        self.log: list[tuple[int, int]] = []  # (chosen, default) per choice point
+        self.enabled_log: list[list[int]] | None = [] if log_enabled else None
+        self.records: list[tuple[int, Any, tuple[str, int] | None]] = []
+        self.now = 0.0
+        self.failure: RunFailure | None = None
+        self.aborting = False
+        self.fair = False
+        self.in_always = False
+        self.labels: dict[int, str] = {}
+        self.counts: dict[str, int] = {}
+        self.finished = _thread.allocate_lock()
+        self.finished.acquire()
+        self.progress = 0
+        self.last_runner = -1
+        self.run_length = 0  # consecutive scheduling points by the same thread
+
+    # -- threads ---------------------------------------------------------------------------
+    def new_thread(self, name: str | None, daemon: bool) -> ManagedThread:
+        index = len(self.threads)
+        mt = ManagedThread(self, index, name or f"T{index}", daemon)
+        self.threads.append(mt)
+        return mt
+
+    def bootstrap(self, mt: ManagedThread, body: Callable[[], Any]) -> None:
+        """The body of a managed OS thread: park until first scheduled, run, hand on."""
+        ident = _get_ident()
+        MANAGED[ident] = mt
+        mt.baton.acquire()
+        try:
+            if self.aborting:
+                raise Abort
+            body()
+        except Abort:
+            pass
+        except SystemExit:
+            pass
+        except WouldBlock:
+            pass
+        except BaseException as exc:  # the learner's exception: a failure of this run
+            self.crashed(mt, exc)
+        finally:
+            MANAGED.pop(ident, None)
+            self.finish(mt)
+
+    def label(self, obj: object, kind: str, where: tuple[str, int] | None) -> str:
+        key = id(obj)
+        label = self.labels.get(key)
+        if label is None:
+            self.counts[kind] = self.counts.get(kind, 0) + 1
+            label = f"{kind}#{self.counts[kind]}"
+            if where and where[0]:
+                label += f" ({short_path(where[0])}:{where[1]})"
+            self.labels[key] = label
+        return label
+
+    # -- the scheduling point ----------------------------------------------------------------
+    def point(self, mt: ManagedThread, site: Any) -> None:
+        """A place where another thread may run: `site` is an AST site id or an operation."""
+        if self.in_always or self.aborting:
+            return
+        self.steps += 1
+        self.progress += 1
+        if self.record:
+            where = learner_location(2) if isinstance(site, str) else None
+            self.records.append((mt.index, site, where))
+        if mt.index == self.last_runner:
+            self.run_length += 1
+        else:
+            self.last_runner, self.run_length = mt.index, 1
+        if self.steps > self.max_steps:
+            self.over_budget(mt)
+        if self.always is not None:
+            self.check_always(mt)
+        self.schedule(mt)
+
+    def schedule(self, me: ManagedThread) -> None:
+        enabled = self.enabled()
+        if not enabled:
+            enabled = self.advance_time()
+            if not enabled:
+                self.deadlocked()
+                raise Abort
+        if len(enabled) == 1:
+            nxt = enabled[0]
+        else:
+            nxt = self.choose(enabled, me)
+        if nxt is not me:
+            self.switch(me, nxt)
+
+    def choose(self, enabled: list[ManagedThread], me: ManagedThread) -> ManagedThread:
+        self.choices += 1
+        default = me if me in enabled else enabled[0]
+        if self.fair:
+            nxt = self.round_robin(enabled, me)
+        elif self.run_length >= SPIN_LIMIT and me in enabled:
+            # A thread that ran this long without a switch is likely spinning on a flag: let
+            # the next thread run (a fixed rule, so it replays; not a strategy's decision).
+            nxt = default = self.round_robin(enabled, me)
+            self.run_length = 0
+        else:
+            nxt = self.strategy.pick(enabled, me, self.choices)
+            if nxt not in enabled:
+                nxt = default
+        self.log.append((nxt.index, default.index))
+        if self.enabled_log is not None:
+            self.enabled_log.append([t.index for t in enabled])
+        return nxt
+
+    @staticmethod
+    def round_robin(enabled: list[ManagedThread], me: ManagedThread) -> ManagedThread:
+        for t in enabled:
+            if t.index > me.index:
+                return t
+        return enabled[0]
+
+    def enabled(self) -> list[ManagedThread]:
+        out = []
+        for t in self.threads:
+            if t.state == RUNNABLE:
+                out.append(t)
+            elif t.state == BLOCKED and (t.timed_out or (t.pred is not None and t.pred())):
+                out.append(t)
+        return out
+
+    def advance_time(self) -> list[ManagedThread]:
+        """Nobody can run: jump virtual time to the earliest timed wait and wake its owners."""
+        deadlines = [t.deadline for t in self.threads
+                     if t.state == BLOCKED and t.deadline is not None]
+        if not deadlines:
+            return []
+        self.now = max(self.now, min(deadlines))
+        for t in self.threads:
+            if t.state == BLOCKED and t.deadline is not None and t.deadline <= self.now:
+                t.timed_out = True
+        return self.enabled()
+
+    def switch(self, me: ManagedThread, nxt: ManagedThread) -> None:
+        self.current = nxt
+        nxt.baton.release()
+        me.baton.acquire()
+        if self.aborting:
+            raise Abort
+
+    def block(self, mt: ManagedThread, pred: Callable[[], bool] | None,
+              deadline: float | None, blocked: Blocked) -> bool:
+        """Disable `mt` until `pred()` holds (or virtual time passes `deadline`).
+
+        Returns True when it woke because the deadline passed.
+        """
+        if self.in_always:
+            raise WouldBlock
+        if self.aborting:
+            raise Abort
+        if blocked.location == ("", 0):
+            blocked.location = learner_location(2)
+        mt.state, mt.pred, mt.deadline, mt.timed_out, mt.blocked = (
+            BLOCKED, pred, deadline, False, blocked)
+        try:
+            self.schedule(mt)
+            return mt.timed_out and not (pred is not None and pred())
+        finally:
+            mt.state, mt.pred, mt.deadline, mt.timed_out, mt.blocked = (
+                RUNNABLE, None, None, False, None)
+
+    def finish(self, mt: ManagedThread) -> None:
+        """`mt` ended: hand the baton to the next thread, or end the run."""
+        mt.state = DONE
+        if self.aborting or mt.index == 0:
+            self.abort_next()
+            return
+        enabled = self.enabled() or self.advance_time()
+        if not enabled:
+            self.deadlocked()
+            self.abort_next()
+            return
+        nxt = enabled[0] if len(enabled) == 1 else self.choose(enabled, mt)
+        self.current = nxt
+        nxt.baton.release()
+
+    def abort_next(self) -> None:
+        """Unwind the remaining threads one at a time; the last one ends the run."""
+        self.aborting = True
+        for t in self.threads:
+            if t.state != DONE:
+                self.current = t
+                t.baton.release()
+                return
+        self.current = None
+        self.finished.release()
+
+    # -- failures ----------------------------------------------------------------------------
+    def fail(self, failure: RunFailure) -> None:
+        if self.failure is None and not self.aborting:
+            self.failure = failure
+        self.aborting = True
+
+    def crashed(self, mt: ManagedThread, exc: BaseException) -> None:
+        if self.aborting:
+            return
+        where = exception_location(exc)
+        place = f" at {short_path(where[0])}:{where[1]}" if where[0] else ""
+        text = str(exc)
+        message = (f"Thread {mt.name} raised {type(exc).__name__}"
+                   f"{': ' + text if text else ''}{place}.")
+        details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)[-6:])
+        self.fail(RunFailure("exception", message, thread=mt.name,
+                             exc_type=type(exc).__name__, location=where, details=details))
+
+    def deadlocked(self) -> None:
+        blocked = []
+        for t in self.threads:
+            if t.state == BLOCKED and t.blocked is not None and not t.blocked.internal:
+                file, line = t.blocked.location
+                blocked.append({
+                    "thread": t.name, "file": short_path(file), "line": line,
+                    "source": source_line(file, line), "waits_for": t.blocked.label,
+                    "held_by": t.blocked.holder(),
+                })
+        parts = []
+        for b in blocked:
+            held = f" held by {b['held_by']}" if b["held_by"] else ""
+            parts.append(f"{b['thread']} waits for {b['waits_for']}{held}"
+                         f" at {b['file']}:{b['line']}")
+        message = ("Deadlock: no thread can continue. " + "; ".join(parts) + "."
+                   if parts else "Deadlock: no thread can continue.")
+        self.fail(RunFailure("deadlock", message, deadlock=blocked))
+
+    def over_budget(self, mt: ManagedThread) -> None:
+        if not self.fair:
+            # A busy-wait loop may just need its partner to run: retry under a fair scheduler
+            # before calling it a livelock, so code that terminates under fairness passes.
+            self.fair = True
+            return
+        if self.steps > 2 * self.max_steps:
+            file, line = learner_location(3)
+            where = f" (last at {short_path(file)}:{line})" if file else ""
+            self.fail(RunFailure(
+                "livelock",
+                f"The threads did not finish within {self.max_steps} steps, even when "
+                f"scheduled fairly: they keep running without making progress{where}.",
+                thread=mt.name, location=(file, line)))
+            raise Abort
+
+    def check_always(self, mt: ManagedThread) -> None:
+        assert self.always is not None
+        ident = _get_ident()
+        self.in_always = True
+        MANAGED[ident] = self.always_thread
+        try:
+            result = self.always()
+        except WouldBlock:
+            return
+        except AssertionError as exc:
+            self.fail_always(mt, str(exc) or "an assertion failed")
+        except Exception as exc:
+            self.fail_always(mt, f"it raised {type(exc).__name__}: {exc}")
+        else:
+            if result is False:
+                self.fail_always(mt, "it returned False")
+        finally:
+            MANAGED[ident] = mt
+            self.in_always = False
+
+    @property
+    def always_thread(self) -> ManagedThread:
+        pseudo = getattr(self, "_always_thread", None)
+        if pseudo is None:
+            pseudo = ManagedThread(self, -1, "always-check", True)
+            self._always_thread = pseudo
+        return pseudo
+
+    def fail_always(self, mt: ManagedThread, what: str) -> None:
+        self.fail(RunFailure(
+            "invariant",
+            f"A property that must hold at every moment failed while the threads ran: {what}.",
+            thread=mt.name))
+        raise Abort
+
+
+def exception_location(exc: BaseException) -> tuple[str, int]:
+    """The innermost learner frame of a traceback (else the innermost non-grader frame)."""
+    best: tuple[str, int] = ("", 0)
+    fallback: tuple[str, int] = ("", 0)
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename in LEARNER_FILES:
+            best = (filename, tb.tb_lineno)
+        elif not filename.startswith(_GRADER_DIR) and not filename.startswith(_STDLIB_DIR):
+            fallback = (filename, tb.tb_lineno)
+        tb = tb.tb_next
+    return best if best[0] else fallback
+
+
+# Learner roots, so a trace shows "counter.py" rather than an absolute path.
+ROOTS: list[str] = []
+
+
+def short_path(path: str) -> str:
+    if not path:
+        return ""
+    for root in ROOTS:
+        if path.startswith(root + os.sep):
+            return os.path.relpath(path, root)
+    return os.path.basename(path)
+
+
+def source_line(path: str, line: int) -> str:
+    import linecache
+
+    return linecache.getline(path, line).strip() if path else ""
