@@ -3,11 +3,14 @@
     python3 docs/screenshots/make_screenshot.py RESULTS.json OUT.png [--width 1000] [--html OUT.html]
 
 RESULTS.json is what `grader check EXERCISE SUBMISSION --format json` writes
-(use `--staff` there to keep hidden checks' details; the page itself always
-shows the learner's view). The README's picture of a racy counter comes from:
+(the page always shows the learner's view; `--html` there also turns on
+coverage, so never-executed lines get marked). The README's picture of a racy
+counter comes from a real grading:
 
-    grader check counter solutions/counter/buggy_unlocked.py --format json -o docs/screenshots/racy_counter.json
-    python3 docs/screenshots/make_screenshot.py docs/screenshots/racy_counter.json docs/screenshots/racy_counter.png
+    python3 -m grader check counter solutions/counter/buggy_unlocked.py --format json \
+        -o docs/screenshots/racy_counter.json --html /tmp/racy_counter.html
+    python3 docs/screenshots/make_screenshot.py docs/screenshots/racy_counter.json \
+        docs/screenshots/racy_counter.png
 
 Needs a Chromium (/usr/bin/chromium); it is driven headless and offline.
 """
