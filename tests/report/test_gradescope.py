@@ -3,47 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Literal
 
 import pytest
 import sample_results as samples
-from pydantic import BaseModel, ConfigDict, ValidationError
+from gradescope_schema import GradescopeResults
+from pydantic import ValidationError
 
 from grader.report import render, render_gradescope
 from grader.results import Status
-
-
-class GradescopeTest(BaseModel):
-    """One entry of `tests[]`, fields as Gradescope's autograder specification lists them."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-    score: float
-    max_score: float
-    status: Literal["passed", "failed"]
-    name: str
-    name_format: Literal["text", "html", "simple_format", "md", "ansi"] = "text"
-    number: str = ""
-    output: str
-    output_format: Literal["text", "html", "simple_format", "md", "ansi"] = "text"
-    tags: list[str] = []
-    visibility: Literal["hidden", "after_due_date", "after_published", "visible"] = "visible"
-    extra_data: dict = {}
-
-
-class GradescopeResults(BaseModel):
-    """The top level of `results.json`."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-    score: float
-    execution_time: int
-    output: str
-    output_format: Literal["text", "html", "simple_format", "md", "ansi"] = "text"
-    test_output_format: Literal["text", "html", "simple_format", "md", "ansi"] = "text"
-    test_name_format: Literal["text", "html", "simple_format", "md", "ansi"] = "text"
-    visibility: Literal["hidden", "after_due_date", "after_published", "visible"] = "visible"
-    stdout_visibility: Literal["hidden", "after_due_date", "after_published", "visible"] = "hidden"
-    extra_data: dict = {}
-    tests: list[GradescopeTest]
 
 
 def _load(result) -> GradescopeResults:
