@@ -696,6 +696,13 @@ class Thread(_threading.Thread):
 
     _grader_mt: ManagedThread | None = None
 
+    def __init__(self, *args: Any, daemon: bool | None = None, **kwargs: Any) -> None:
+        if daemon is None:
+            parent = current()
+            if parent is not None:  # the OS threads under the explorer are daemons; models not
+                daemon = parent.daemon
+        super().__init__(*args, daemon=daemon, **kwargs)
+
     def start(self) -> None:
         parent = current()
         if parent is None:

@@ -1,0 +1,24 @@
+"""Shared set-up for the explorer's tests: the learner-style corpus, instrumented."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from grader.explore import instrument
+from grader.explore.pytest_plugin import explorer  # noqa: F401  (the fixture under test)
+
+LEARNER = Path(__file__).parent / "learner"
+
+
+@pytest.fixture(scope="session")
+def classic():
+    """tests/explore/learner/classic.py, imported through the instrumenting finder."""
+    instrument.install([str(LEARNER)])
+    if str(LEARNER) not in sys.path:
+        sys.path.insert(0, str(LEARNER))
+    import classic as module
+
+    return module
