@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sample_results as samples
+import report_samples as samples
 
 from grader.report import render_html, render_json
 from grader.report.browser import Chromium

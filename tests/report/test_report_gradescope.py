@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-import sample_results as samples
+import report_samples as samples
 from gradescope_schema import GradescopeResults
 from pydantic import ValidationError
 

@@ -6,7 +6,7 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-import sample_results as samples
+import report_samples as samples
 
 from grader.report import UnknownFormat, render, render_html, templates_dir
 from grader.results import TraceStep

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
-import sample_results as samples
+import report_samples as samples
 
 from grader.report import render, render_json
 from grader.results import SubmissionResult

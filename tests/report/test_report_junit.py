@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-import sample_results as samples
+import report_samples as samples
 import xmlschema
 
 from grader.report import render, render_junit

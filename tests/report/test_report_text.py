@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-import sample_results as samples
+import report_samples as samples
 
 from grader.report import render, render_text
 from grader.results import Status, TraceStep
