@@ -192,22 +192,26 @@ class ProcessWatch:
     def leftovers(self) -> list[Leftover]:
         """Learner processes created during the watch that still exist now.
 
-        A child of this process still running ("running") or exited but not
-        reaped ("zombie"); a process seen during the watch whose parent is gone
-        and that still runs ("orphan"). Helpers do not count.
+        A new child or descendant of this process still running ("running") or
+        exited but not reaped ("zombie"), whether or not the sampler caught it
+        while it ran; a process seen during the watch whose parent is gone and
+        that still runs ("orphan"). Helpers do not count.
         """
         found: list[Leftover] = []
-        now_children = {self._key(p): p for p in descendants(self._me)}
+        current: set[tuple[int, float]] = set()
+        for proc in descendants(self._me):
+            key = self._key(proc)
+            if key is None or key in self._baseline or is_multiprocessing_helper(proc):
+                continue
+            current.add(key)
+            try:
+                status, name, parent = proc.status(), proc.name(), proc.ppid()
+            except psutil.NoSuchProcess:
+                continue
+            state = "zombie" if status == psutil.STATUS_ZOMBIE else "running"
+            found.append(Leftover(proc.pid, name, state, parent))
         for seen in self.workers:
-            key = (seen.pid, seen.created)
-            proc = now_children.get(key)
-            if proc is not None:
-                try:
-                    status = proc.status()
-                except psutil.NoSuchProcess:
-                    continue
-                state = "zombie" if status == psutil.STATUS_ZOMBIE else "running"
-                found.append(Leftover(seen.pid, seen.name, state, seen.parent))
+            if (seen.pid, seen.created) in current:
                 continue
             try:
                 proc = psutil.Process(seen.pid)

@@ -1,0 +1,173 @@
+"""Checks for `pipeline`: order, one process per stage, large items, failing and dying stages, reaping.
+
+Every call into the learner's `run_pipeline` runs under a deadline: a pipeline
+that deadlocks is reported as such (its processes are killed) instead of
+hanging the check. Stage functions come from `grader.processes.tasks`, so they
+pickle under any start method.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import partial
+from types import ModuleType
+from typing import Any
+
+from grader.harness import CheckFailure
+from grader.processes import tasks
+from grader.processes.bounded import Overran, call_with_deadline
+from grader.processes.inspector import ProcessWatch
+
+DEADLINE_S = 12.0  # a correct pipeline needs well under 2 s here, even on a loaded machine
+
+
+def _run(submission: ModuleType, stages: list, items: list,
+         watch: ProcessWatch | None = None) -> Any:
+    try:
+        return call_with_deadline(submission.run_pipeline, stages, items, deadline_s=DEADLINE_S,
+                                  watch=watch)
+    except Overran as exc:
+        stuck = [p.as_process_info(note="killed by the grader after the deadline")
+                 for p in exc.watch.workers]
+        raise CheckFailure(
+            "deadlock",
+            f"run_pipeline({len(stages)} stages, {len(items)} items) did not return within "
+            f"{DEADLINE_S:.0f}s: something waits for something that never comes.",
+            processes=stuck,
+        ) from None
+
+
+def _no_leftovers(watch: ProcessWatch, when: str) -> None:
+    left = watch.leftovers()
+    if left:
+        raise CheckFailure(
+            "leftover",
+            f"{when}, {len(left)} child process(es) remained: "
+            + "; ".join(x.describe() for x in left[:4])
+            + ". Join (or waitpid) every child before returning or raising.",
+            processes=[x.as_process_info() for x in left],
+        )
+
+
+def test_no_stages(submission: ModuleType) -> None:
+    items = [3, "x", None, [1, 2]]
+    got = _run(submission, [], list(items))
+    assert got == items, f"With no stages run_pipeline should return the items {items}, got {got!r}."
+
+
+def test_order_kept(submission: ModuleType, rng: Any) -> None:
+    items = [rng.randrange(-1000, 1000) for _ in range(100)]
+    stages = [partial(tasks.add, n=3), partial(tasks.times, k=2), partial(tasks.add, n=-1)]
+    got = _run(submission, stages, items)
+    want = [(x + 3) * 2 - 1 for x in items]
+    if got != want:
+        if isinstance(got, list) and sorted(got) == sorted(want):
+            raise CheckFailure("order", "All outputs came back, but not in the order of the "
+                                        "inputs: output i must come from input i.")
+        shown = got[:5] if isinstance(got, list) else got
+        assert got == want, (f"100 items through 3 stages: expected {want[:5]}... "
+                             f"but got {shown!r}...")
+
+
+def test_process_per_stage(submission: ModuleType) -> None:
+    items = [[i] for i in range(30)]
+    got = _run(submission, [tasks.stamp, tasks.stamp, tasks.stamp], items)
+    assert isinstance(got, list) and len(got) == 30, "Expected 30 outputs from 30 items."
+    me = os.getpid()
+    per_stage = [{out[1 + s] for out in got} for s in range(3)]
+    for s, pids in enumerate(per_stage):
+        if me in pids:
+            raise CheckFailure("not-processes", f"Stage {s} ran in the calling process itself "
+                                                "(a thread or a plain call), not in a child "
+                                                "process of its own.")
+        if len(pids) != 1:
+            raise CheckFailure("not-per-stage", f"Stage {s} ran in {len(pids)} different "
+                                                "processes; each stage must be one process "
+                                                "that handles every item.")
+    distinct = {next(iter(p)) for p in per_stage}
+    if len(distinct) != 3:
+        raise CheckFailure("not-per-stage", "Several stages ran in the same process; every "
+                                            "stage needs a process of its own.")
+
+
+def test_large_items(submission: ModuleType, seed: int) -> None:
+    size = 4 * 1024 * 1024
+    many = list(range(3000))
+    got = _run(submission, [partial(tasks.add, n=1), partial(tasks.add, n=-1)], many)
+    if got != many:
+        raise CheckFailure("many", "3000 small items through 2 stages did not come back "
+                                   "unchanged and in order.")
+    specs = [(seed + i, size) for i in range(6)]
+    got = _run(submission, [tasks.make_blob, tasks.reverse_bytes], specs)
+    assert isinstance(got, list) and len(got) == len(specs), (
+        f"Expected {len(specs)} outputs of 4 MiB, got {type(got).__name__} "
+        f"of length {len(got) if isinstance(got, list) else '?'}.")
+    for i, (spec, out) in enumerate(zip(specs, got)):
+        want = tasks.digest(tasks.reverse_bytes(tasks.make_blob(spec)))
+        if not isinstance(out, bytes) or tasks.digest(out) != want:
+            raise CheckFailure("corrupt", f"Output {i} (4 MiB of bytes) came back changed.")
+
+
+def _expect_runtime_error(submission: ModuleType, stages: list, items: list, stage: int,
+                          what: str, must_mention: list[str]) -> None:
+    with ProcessWatch() as watch:
+        try:
+            _run(submission, stages, items, watch=watch)
+        except RuntimeError as exc:
+            message = str(exc)
+        except CheckFailure:
+            raise
+        except Exception as exc:
+            raise CheckFailure("wrong-exception", f"When {what}, run_pipeline should raise "
+                                                  f"RuntimeError but raised "
+                                                  f"{type(exc).__name__}: {exc}") from None
+        else:
+            raise CheckFailure("no-error", f"When {what}, run_pipeline returned normally "
+                                           "instead of raising RuntimeError.")
+    if not re.search(rf"(?<!\d){stage}(?!\d)", message):
+        raise CheckFailure("error-message", f"When {what}, the RuntimeError should name the "
+                                            f"stage's index {stage}; its message was "
+                                            f"{message!r}.")
+    for needed in must_mention:
+        if needed not in message:
+            raise CheckFailure("error-message", f"When {what}, the RuntimeError should mention "
+                                                f"{needed!r}; its message was {message!r}.")
+    _no_leftovers(watch, f"After the RuntimeError for {what}")
+
+
+def test_stage_error(submission: ModuleType) -> None:
+    stages = [partial(tasks.add, n=0), partial(tasks.fail_on, bad=7, message="cannot take"),
+              partial(tasks.add, n=1)]
+    _expect_runtime_error(submission, stages, list(range(20)), 1,
+                          "stage 1 raises ValueError('cannot take 7') on item 7",
+                          ["ValueError", "cannot take 7"])
+    stages = [partial(tasks.raise_typed, bad=2, type_name="KeyError", message="k"),
+              partial(tasks.add, n=1)]
+    _expect_runtime_error(submission, stages, list(range(5)), 0,
+                          "stage 0 raises KeyError on item 2", ["KeyError"])
+
+
+def test_stage_crash(submission: ModuleType) -> None:
+    stages = [partial(tasks.add, n=0), partial(tasks.add, n=1), partial(tasks.exit_on, bad=6)]
+    _expect_runtime_error(submission, stages, list(range(12)), 2,
+                          "stage 2 ends its process with os._exit(7) on item 6", [])
+    stages = [partial(tasks.add, n=0), partial(tasks.kill_on, bad=4), partial(tasks.add, n=1)]
+    _expect_runtime_error(submission, stages, list(range(12)), 1,
+                          "stage 1's process is killed by SIGKILL on item 4", [])
+
+
+def test_children_reaped(submission: ModuleType) -> None:
+    with ProcessWatch() as watch:
+        got = _run(submission, [tasks.stamp, tasks.stamp], [[i] for i in range(50)], watch=watch)
+    if not isinstance(got, list) or not got or os.getpid() in got[0]:
+        raise CheckFailure("not-processes", "run_pipeline ran its stages in the calling process, "
+                                            "so there are no children to reap.")
+    _no_leftovers(watch, "After run_pipeline returned")
+    with ProcessWatch() as failing:
+        try:
+            _run(submission, [partial(tasks.fail_on, bad=3), partial(tasks.add, n=1)], list(range(10)),
+                 watch=failing)
+        except RuntimeError:
+            pass
+    _no_leftovers(failing, "After run_pipeline raised for a failing stage")

@@ -1,0 +1,64 @@
+# expect: pass
+# why: multiprocessing Queues between stages; the caller polls results and watches each stage's exit code
+import multiprocessing as mp
+import queue
+import threading
+
+STOP = "__stop__"
+
+
+def work(i, fn, inq, outq):
+    while True:
+        tag, x = inq.get()
+        if tag in (STOP, "fail"):
+            outq.put((tag, x))
+            break
+        try:
+            outq.put(("ok", fn(x)))
+        except Exception as e:
+            outq.put(("fail", (i, e.__class__.__name__, str(e))))
+            break
+
+
+def run_pipeline(stages, items):
+    if len(stages) == 0:
+        return items[:]
+    ctx = mp.get_context("spawn")
+    qs = [ctx.Queue() for _ in range(len(stages) + 1)]
+    ps = [ctx.Process(target=work, args=(i, f, qs[i], qs[i + 1])) for i, f in enumerate(stages)]
+    for p in ps:
+        p.start()
+
+    def feed():
+        for x in items:
+            qs[0].put(("ok", x))
+        qs[0].put((STOP, None))
+
+    threading.Thread(target=feed, daemon=True).start()
+    out = []
+    err = None
+    while err is None:
+        try:
+            tag, x = qs[-1].get(timeout=0.05)
+        except queue.Empty:
+            for i, p in enumerate(ps):
+                if p.exitcode not in (None, 0):
+                    err = f"stage {i} died with exit code {p.exitcode}"
+                    break
+            continue
+        if tag == STOP:
+            break
+        if tag == "fail":
+            err = "stage %d failed: %s: %s" % x
+            break
+        out.append(x)
+    for p in ps:
+        if err:
+            p.kill()
+        p.join()
+    for q in qs:
+        q.cancel_join_thread()
+        q.close()
+    if err:
+        raise RuntimeError(err)
+    return out
