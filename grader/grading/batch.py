@@ -460,7 +460,10 @@ def _finish(
         progress.finish(student, f"not graded: {why}", graded=False)
         return
     summary.graded += 1
-    _write_student_report(options.out, student, result, options.learner_view)
+    problem = _write_student_report(options.out, student, result, options.learner_view)
+    if problem:
+        summary.warnings.append(problem)
+        progress.note(f"note: {problem}")
     progress.finish(
         student,
         f"{_points(result.score)}/{_points(result.max_score)} "
@@ -482,7 +485,12 @@ def _student_report_path(out: Path, student: str) -> Path:
 
 def _write_student_report(
     out: Path, student: str, result: SubmissionResult, learner_view: bool = True
-) -> None:
+) -> str | None:
+    """Write the student's page; a rendering fault is returned as one sentence, not raised.
+
+    The grading is already stored, so a report that cannot be rendered must not stop
+    the batch: the next run writes whichever student page is missing.
+    """
     path = _student_report_path(out, student)
     try:
         from grader.report import render_html
@@ -495,8 +503,12 @@ def _write_student_report(
             + "</pre>"
         )
     else:
-        page = render_html(result, learner_view=learner_view)
+        try:
+            page = render_html(result, learner_view=learner_view)
+        except Exception as error:  # a template or renderer bug: the grade is safe in the store
+            return f"the report of {student} could not be rendered ({type(error).__name__}: {error})"
     _write_atomically(path, page)
+    return None
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -611,7 +623,9 @@ def write_outputs(
                 )
                 report = _student_report_path(out, student)
                 if not report.exists():
-                    _write_student_report(out, student, result, options.learner_view)
+                    problem = _write_student_report(out, student, result, options.learner_view)
+                    if problem and problem not in summary.warnings:
+                        summary.warnings.append(problem)
                 stats.add(student, stored, result)
                 row.update(
                     href=f"{STUDENTS_FOLDER}/{report.name}",
@@ -701,5 +715,6 @@ def render_class_report(exercise: Exercise, stats: ClassStats, summary: BatchSum
         missing=summary.missing,
         students=stats.students,
         interrupted=summary.interrupted,
+        warnings=summary.warnings[:50],
         generated=time.strftime("%Y-%m-%d %H:%M:%S %Z"),
     )

@@ -251,3 +251,35 @@ def test_a_dask_local_cluster_gives_the_same_gradebook(
     db = sqlite3.connect(out / "results.db")
     used = {row[0] for row in db.execute("SELECT worker FROM gradings")}
     assert used <= workers and all(w.startswith("tcp://127.0.0.1:") for w in used)
+
+
+def test_ctrl_c_finishes_the_gradings_in_flight_and_the_next_run_does_the_rest(
+    class_dir: Path, tmp_path: Path
+) -> None:
+    small = tmp_path / "class"
+    small.mkdir()
+    for student in ("ada", "chen", "dora"):
+        shutil.copytree(class_dir / f"{ASSIGNMENT}{student}", small / f"{ASSIGNMENT}{student}")
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    batch = subprocess.Popen(
+        batch_command(small, out, "-j", "1"), cwd=REPO, env=env, start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 300
+    while graded_rows(out) < 1:
+        assert batch.poll() is None, "the batch ended before it could be interrupted"
+        assert time.monotonic() < deadline, "the batch graded nothing in 300 s"
+        time.sleep(0.1)  # polling a real process's progress; the assertions do not rely on it
+    os.kill(batch.pid, signal.SIGINT)
+    _, stderr = batch.communicate(timeout=300)
+    assert batch.returncode == 130, stderr
+    assert "interrupted" in stderr
+    kept = graded_rows(out)
+    assert kept >= 1
+    assert (out / "gradebook.csv").is_file() and "interrupted" in (out / "index.html").read_text()
+    resumed = subprocess.run(batch_command(small, out), cwd=REPO, env=env, capture_output=True,
+                             text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{3 - kept} graded, {kept} already graded" in resumed.stderr
+    assert sorted(gradebook(out)) == ["ada", "chen", "dora"]
