@@ -311,9 +311,9 @@ def _confirm_and_explain(scenario: _Scenario, found: RunResult, *, seed: int, la
     assert final.failure is not None
     switches = sum(1 for c, d in final.log if c != d)
     rf = final.failure
-    details = (f"Found by {label} on schedule {run_number} of {runs} (seed {seed}); "
-               f"{switches} forced context switch{'es' if switches != 1 else ''} after "
-               f"shrinking.")
+    details = (f"Found by {label} on schedule {run_number} of {runs} (seed {seed}); after "
+               f"shrinking, {switches} scheduling choice{'s' if switches != 1 else ''} differ "
+               "from letting the running thread go on.")
     if rf.details:
         details += "\n" + rf.details
     return ExplorationFailure(rf.kind, rf.message, trace=_trace(final), deadlock=rf.deadlock,
@@ -327,10 +327,14 @@ def _shrink(scenario: _Scenario, deviations: dict[int, int],
     improved = True
     while improved and budget > 0:
         improved = False
-        for choice in sorted(deviations, reverse=True):
+        ordered = sorted(deviations)
+        # Single deviations first, then adjacent pairs (a switch away and the switch back).
+        removals = [{c} for c in reversed(ordered)]
+        removals += [{a, b} for a, b in zip(ordered, ordered[1:])]
+        for removal in removals:
             if budget <= 0:
                 break
-            candidate = {c: t for c, t in deviations.items() if c != choice}
+            candidate = {c: t for c, t in deviations.items() if c not in removal}
             budget -= 1
             result = _replay(scenario, candidate)
             if result.signature() == signature and len(result.deviations) < len(deviations):

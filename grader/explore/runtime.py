@@ -201,9 +201,6 @@ class Scheduler:
             return
         self.steps += 1
         self.progress += 1
-        if self.record:
-            where = learner_location(2) if isinstance(site, str) else None
-            self.records.append((mt.index, site, where))
         if mt.index == self.last_runner:
             self.run_length += 1
         else:
@@ -213,6 +210,9 @@ class Scheduler:
         if self.always is not None:
             self.check_always(mt)
         self.schedule(mt)
+        if self.record:  # after the choice: the operation happens now, as this thread resumes
+            where = learner_location(2) if isinstance(site, str) else None
+            self.records.append((mt.index, site, where))
 
     def schedule(self, me: ManagedThread) -> None:
         enabled = self.enabled()

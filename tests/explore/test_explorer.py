@@ -1,0 +1,227 @@
+"""explore(): determinism, replay, strategies, verdicts, the report shape and the fixture."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from grader.explore import ExplorationFailure, InfrastructureError, Outcome, explore
+from grader.explore.explorer import parse_replay, replay_id
+from grader.explore.stress import stress
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def racy(classic):
+    return dict(setup=classic.RacyCounter, threads=[lambda s: s.increment()] * 2,
+                invariant=lambda s: s.value == 2)
+
+
+def test_same_seed_gives_the_same_verdict_runs_and_schedule(classic):
+    first = explore(**racy(classic), seed=11)
+    second = explore(**racy(classic), seed=11)
+    assert (first.runs, first.failure.replay, first.failure.trace) == (
+        second.runs, second.failure.replay, second.failure.trace)
+
+
+def test_replay_id_reruns_exactly_the_failing_schedule(classic):
+    failure = explore(**racy(classic), seed=4).failure
+    again = explore(**racy(classic), replay=failure.replay)
+    assert again.runs == 1 and not again.ok
+    assert again.failure.replay == failure.replay
+    assert again.failure.trace == failure.trace
+
+
+def test_replaying_a_schedule_that_passes_gives_ok(classic):
+    outcome = explore(**racy(classic), replay="s")
+    assert outcome.ok and outcome.runs == 1
+
+
+def test_replay_ids_round_trip():
+    assert parse_replay(replay_id({3: 2, 17: 1})) == {3: 2, 17: 1}
+    assert parse_replay("s") == {}
+    with pytest.raises(ValueError):
+        parse_replay("x1.2")
+
+
+def test_failing_schedule_is_shrunk_to_few_context_switches(classic):
+    for seed in range(5):
+        failure = explore(**racy(classic), seed=seed).failure
+        switches = [s for s in failure.trace if s["switch"]]
+        assert len(parse_replay(failure.replay)) <= 4, failure.replay
+        assert len(switches) <= 3, failure.timeline()
+
+
+@pytest.mark.parametrize("strategy", ["random", "pct", "pct:1", "pct:2", "pct:3", "orders",
+                                      "exhaustive", "portfolio"])
+def test_every_strategy_passes_the_correct_counter(classic, strategy):
+    outcome = explore(classic.LockedCounter, [lambda s: s.increment()] * 2,
+                      invariant=lambda s: s.value == 2, strategy=strategy, runs=60)
+    assert outcome.ok, outcome.failure and outcome.failure.message
+
+
+@pytest.mark.parametrize("strategy", ["random", "pct:2", "exhaustive", "portfolio"])
+def test_preempting_strategies_find_the_lost_update(classic, strategy):
+    outcome = explore(**racy(classic), strategy=strategy, runs=300)
+    assert outcome.failure is not None and outcome.failure.kind == "invariant"
+
+
+def test_orders_alone_cannot_preempt_so_it_misses_the_lost_update(classic):
+    assert explore(**racy(classic), strategy="orders").ok
+
+
+def test_exhaustive_search_covers_all_small_schedules_and_stops(classic):
+    outcome = explore(classic.LockedCounter, [lambda s: s.increment()] * 2,
+                      invariant=lambda s: s.value == 2, strategy="exhaustive", runs=10_000)
+    assert outcome.ok and 1 < outcome.runs < 10_000
+
+
+def test_unknown_strategy_is_refused(classic):
+    with pytest.raises(ValueError, match="unknown strategy"):
+        explore(**racy(classic), strategy="bogus")
+
+
+def test_a_loop_that_never_ends_is_a_livelock(classic):
+    def spin_forever(s):
+        while not s.flag:
+            pass
+
+    outcome = explore(classic.SpinFlag, [lambda s: s.spin()], max_steps=500, runs=3)
+    assert outcome.failure.kind == "livelock"
+    assert "500 steps" in outcome.failure.message
+
+
+def test_always_is_skipped_where_it_would_block_and_sees_no_half_done_update(classic):
+    outcome = explore(classic.SafePair, [lambda s: s.move(10), lambda s: s.move(5)],
+                      always=lambda s: s.total() == 100, runs=200)
+    assert outcome.ok
+
+
+def test_exception_names_thread_type_and_learner_line(classic):
+    failure = explore(lambda: classic.IfBuffer(1),
+                      [lambda s: [s.put(i) for i in range(2)], lambda s: s.get(),
+                       lambda s: s.get()], seed=0).failure
+    assert failure.kind == "exception"
+    assert "raised IndexError" in failure.message and "classic.py:" in failure.message
+    assert failure.message.startswith("Thread T")
+
+
+def test_invariant_returning_false_and_assertion_messages_are_reported(classic):
+    def invariant(s):
+        assert s.value == 2, f"expected 2, got {s.value}"
+
+    failure = explore(classic.RacyCounter, [lambda s: s.increment()] * 2,
+                      invariant=invariant).failure
+    assert "expected 2, got 1" in failure.message
+
+
+def test_failure_report_has_exactly_the_documented_keys(classic):
+    failure = explore(**racy(classic)).failure
+    assert isinstance(failure, AssertionError) and isinstance(failure, ExplorationFailure)
+    report = failure.to_report()
+    assert set(report) == {"kind", "message", "trace", "deadlock", "replay", "details"}
+    assert failure.seed == 0 and failure.replay.startswith("s")
+    with pytest.raises(ExplorationFailure):
+        Outcome(False, 1, failure).raise_if_failed()
+
+
+def test_a_failure_that_does_not_reproduce_is_an_infrastructure_error():
+    counter = itertools.count()
+
+    class State:
+        def __init__(self):
+            self.run = next(counter)
+
+    def body(s):
+        assert s.run != 3, "fails only the fourth time it runs"
+
+    with pytest.raises(InfrastructureError, match="did not reproduce"):
+        explore(State, [body], runs=10)
+
+
+def test_a_thread_stuck_in_an_unmodelled_call_is_an_infrastructure_error(monkeypatch):
+    import threading
+
+    from grader.explore import explorer as explorer_module
+
+    monkeypatch.setattr(explorer_module, "STUCK_SECONDS", 1.0)
+    real = threading.Lock()
+    real.acquire()
+    try:
+        with pytest.raises(InfrastructureError, match="does not model"):
+            explore(lambda: real, [lambda lock: lock.acquire()], runs=1)
+    finally:
+        real.release()
+
+
+def test_explore_needs_threads():
+    with pytest.raises(ValueError):
+        explore(lambda: None, [])
+
+
+def test_stress_misses_a_one_line_race_that_the_explorer_finds(classic):
+    result = stress(classic.RacyCounter, [lambda s: [s.increment() for _ in range(100)]] * 2,
+                    invariant=lambda s: s.value == 200, runs=20)
+    assert result.runs == 20  # found or not, it is only a second opinion
+    assert not explore(**racy(classic)).ok
+
+
+def test_stress_reports_exceptions_and_invariant_failures():
+    result = stress(lambda: None, [lambda s: 1 / 0], runs=3)
+    assert result.failures == 3 and result.first_failure.startswith("ZeroDivisionError")
+    result = stress(lambda: None, [lambda s: None], invariant=lambda s: False, runs=2)
+    assert result.failures == 2
+
+
+def test_explorer_fixture_seeds_from_the_check_and_replays_from_the_environment(tmp_path):
+    (tmp_path / "conftest.py").write_text("")
+    (tmp_path / "test_scenario.py").write_text(textwrap.dedent("""
+        import pytest
+        from grader.explore import ExplorationFailure
+
+        class Counter:
+            def __init__(self):
+                self.value = 0
+
+        def bump(c):
+            c.value = c.value + 1
+
+        @pytest.fixture
+        def seed():
+            return 7
+
+        def test_runs(explorer):
+            outcome = explorer.run(Counter, [bump, bump], invariant=lambda c: c.value == 2)
+            assert outcome.ok  # uninstrumented: no points inside bump, so no race is seen
+            assert explorer.seed == 7
+
+        def test_check_raises(explorer):
+            from grader.explore.shims import time
+            def racy2(c):
+                v = c.value
+                time.sleep(0)
+                c.value = v + 1
+            with pytest.raises(ExplorationFailure) as info:
+                explorer.check(Counter, [racy2, racy2], invariant=lambda c: c.value == 2)
+            print("REPLAY", info.value.replay, explorer.outcomes[-1].runs)
+    """))
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    env.pop("GRADER_REPLAY", None)
+    cmd = [sys.executable, "-m", "pytest", "-q", "-s", "-p", "grader.explore.pytest_plugin",
+           "-p", "no:cacheprovider", str(tmp_path)]
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path,
+                            timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    line = next(ln for ln in result.stdout.splitlines() if "REPLAY" in ln)
+    replay, runs = line.split("REPLAY")[1].split()[:2]
+    env["GRADER_REPLAY"] = replay
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path,
+                            timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"REPLAY {replay} 1" in result.stdout
