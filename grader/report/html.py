@@ -18,6 +18,7 @@ from typing import Any
 
 import jinja2
 
+from grader.report.learner_text import visible_controls
 from grader.report.status import MARKS, WORDS, check_message, points_text, score_line
 from grader.report.trace import (
     TimelineLayout,
@@ -269,6 +270,7 @@ def _environment(folder: Path) -> jinja2.Environment:
     )
     env.filters["points"] = points_text
     env.filters["short_file"] = short_file
+    env.filters["visible_controls"] = visible_controls
     return env
 
 

@@ -10,19 +10,17 @@ what the learner's code printed as the suite's `<system-out>`.
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 
+from grader.report.learner_text import visible_controls
 from grader.report.status import check_message, points_text
 from grader.report.text import check_feedback
 from grader.results import CheckResult, Status, SubmissionResult
 
-# XML 1.0 forbids most control characters even when escaped; learner output may hold them.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
 
 def _xml_text(text: str) -> str:
-    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    # XML 1.0 refuses most control characters even escaped; learner text may hold them.
+    return visible_controls(text)
 
 
 def _suite_name(result: SubmissionResult) -> str:

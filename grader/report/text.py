@@ -9,8 +9,7 @@ only when asked for.
 
 from __future__ import annotations
 
-import re
-
+from grader.report.learner_text import visible_controls
 from grader.report.status import MARKS, WORDS, check_message, points_text, score_line
 from grader.report.trace import count_switches, deadlock_cycle, deadlock_sentences, timeline_lines
 from grader.report.visibility import HIDDEN_MESSAGE, learner_copy
@@ -23,8 +22,6 @@ _COLOURS: dict[Status, str] = {
     Status.TIMEOUT: "33",  # yellow
     Status.SKIPPED: "2",  # dim
 }
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 #: Learner output beyond this many lines is cut in the terminal (the HTML shows more).
 OUTPUT_LINES = 20
@@ -75,11 +72,6 @@ def text_report(shown: SubmissionResult, *, color: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _printable(line: str) -> str:
-    """Learner-controlled text with control characters shown, never obeyed (no escapes)."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", line)
-
-
 def _check_lines(check: CheckResult, width: int, style: _Style) -> list[str]:
     mark = style.paint(MARKS[check.status], _COLOURS[check.status])
     line = f"{mark} {score_line(check):>{width}}  {check.title}"
@@ -94,10 +86,10 @@ def _check_lines(check: CheckResult, width: int, style: _Style) -> list[str]:
         return lines
     message = check_message(check)
     if message:
-        lines.extend(indent + _printable(part) for part in message.splitlines())
+        lines.extend(indent + part for part in visible_controls(message).split("\n"))
     failure = check.failure
     if failure is not None:
-        lines.extend(indent + _printable(part) for part in _failure_lines(failure))
+        lines.extend(indent + part for part in _failure_lines(failure))
     if check.hint:
         hint_lines = check.hint.strip().splitlines()
         lines.append(indent + style.paint("Hint: ", "36") + hint_lines[0])
@@ -131,15 +123,15 @@ def _failure_lines(failure: Failure) -> list[str]:
             state = f" {p.state}" if p.state else ""
             lines.append(f"  pid {p.pid}{parent} {p.name}{state} cpu {p.cpu_s:.2f}s{extra}")
     if failure.details:
-        detail = failure.details.rstrip().splitlines()[-8:]
-        lines.extend(detail)
-    return lines
+        lines.extend(failure.details.rstrip().split("\n")[-8:])
+    # thread names, sources and notes come from the learner too
+    return [visible_controls(line) for line in lines]
 
 
 def _output_lines(result: SubmissionResult, style: _Style) -> list[str]:
-    printed = result.output.rstrip("\n").splitlines()
+    printed = visible_controls(result.output).rstrip("\n").split("\n")
     lines = [style.bold("Your code printed:")]
-    lines.extend("  " + _printable(line) for line in printed[:OUTPUT_LINES])
+    lines.extend("  " + line for line in printed[:OUTPUT_LINES])
     if len(printed) > OUTPUT_LINES or result.output_truncated:
         lines.append(style.dim("  ... (output cut; the HTML report shows more)"))
     return lines
@@ -154,9 +146,9 @@ def check_feedback(check: CheckResult) -> str:
     lines: list[str] = []
     message = check_message(check)
     if message:
-        lines.extend(_printable(part) for part in message.splitlines())
+        lines.extend(visible_controls(message).split("\n"))
     if check.failure is not None:
-        lines.extend(_printable(part) for part in _failure_lines(check.failure))
+        lines.extend(_failure_lines(check.failure))
     if check.hint:
         lines.append("Hint: " + check.hint.strip())
     if check.failure is not None and check.failure.replay:

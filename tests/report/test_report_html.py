@@ -195,3 +195,9 @@ def test_a_long_trace_is_drawn_with_its_ends_and_tabled_in_full() -> None:
     assert len(page.with_class("switched")) == 299  # table rows: every switch
     # no switch arrow jumps across the gap: 79 neighbouring pairs, minus the one at the gap
     assert len(page.with_class("switch")) == 78
+
+
+def test_control_characters_in_learner_output_are_shown_spelled_out() -> None:
+    html = render_html(samples.hostile_counter())
+    assert "\x1b" not in html and "\x00" not in html and "\x07" not in html
+    assert "\\x1b[31mred" in html

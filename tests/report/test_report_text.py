@@ -152,3 +152,10 @@ def test_absolute_sandbox_paths_show_as_the_file_name() -> None:
     text = render_text(result)
     assert "/tmp/grader-work-x1" not in text
     assert ">> T2  counter.py:9 " in text
+
+
+def test_windows_line_ends_stay_line_ends_but_a_lone_carriage_return_is_spelled_out() -> None:
+    result = samples.racy_counter()
+    result.output = "one\r\ntwo\rOVERWRITE\n"
+    text = render_text(result)
+    assert "  one\n  two\\x0dOVERWRITE\n" in text
