@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+import sys
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 import report_samples as samples
@@ -201,3 +205,30 @@ def test_control_characters_in_learner_output_are_shown_spelled_out() -> None:
     html = render_html(samples.hostile_counter())
     assert "\x1b" not in html and "\x00" not in html and "\x07" not in html
     assert "\\x1b[31mred" in html
+
+
+def test_an_installed_grader_finds_its_bundled_templates(tmp_path: Path) -> None:
+    # The wheel ships templates/ as grader/_bundled/templates (pyproject force-include);
+    # lay a package out that way, away from the checkout, and render from it.
+    repo = Path(__file__).resolve().parents[2]
+    site = tmp_path / "site"
+    shutil.copytree(repo / "grader", site / "grader", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(repo / "templates", site / "grader" / "_bundled" / "templates")
+    code = (
+        "import grader.report as r, grader.results as m, json, sys;"
+        "print(r.templates_dir());"
+        "res = m.SubmissionResult('counter', '1', 'T', 1, 0, 1, []);"
+        "sys.stdout.write(r.render_html(res)[:15])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    where, page = done.stdout.split("\n", 1)
+    assert where == str(site / "grader" / "_bundled" / "templates")
+    assert page == "<!DOCTYPE html>"
