@@ -129,5 +129,5 @@ def test_a_forbidden_import_fails_allowed_modules_and_skips_the_rest(hostile):
     code, result = grade_json("counter", hostile(source))
     statuses = _statuses(result)
     assert statuses["allowed-modules"] == "failed"
-    assert "line 2" in result["checks"][1]["message"]
+    assert "line 1" in result["checks"][1]["message"]
     assert statuses["increments-add-up"] == "skipped"
