@@ -160,7 +160,8 @@ def process_rows(processes: list[ProcessInfo]) -> list[dict[str, Any]]:
             if p.pid in seen:
                 continue
             seen.add(p.pid)
-            flagged = p.state in ("zombie", "orphan", "running") and depth > 0
+            # zombies and orphans are always left behind; a running child is when the check is over
+            flagged = p.state in ("zombie", "orphan") or (p.state == "running" and depth > 0)
             rows.append({"p": p, "depth": depth, "flagged": flagged})
             visit(p.pid, depth + 1)
 

@@ -232,3 +232,12 @@ def test_an_installed_grader_finds_its_bundled_templates(tmp_path: Path) -> None
     where, page = done.stdout.split("\n", 1)
     assert where == str(site / "grader" / "_bundled" / "templates")
     assert page == "<!DOCTYPE html>"
+
+
+def test_zombies_are_flagged_even_when_their_parent_is_not_listed() -> None:
+    result = samples.leaky_supervisor()
+    check = next(c for c in result.checks if c.id == "reaps-crashed-workers")
+    for process in check.failure.processes:
+        process.parent = 2  # the harness, which the check did not list
+    page = Page(render_html(result))
+    assert len(page.with_class("flagged")) == 2
