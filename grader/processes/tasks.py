@@ -112,3 +112,19 @@ def meet(folder: str, wait_s: float, cpu_s: float, item: int) -> dict:
     while time.process_time() - cpu_start < cpu_s and time.monotonic() < end:
         burn(20_000)
     return {"item": item, "pid": pid, "met": met, "waited_s": time.monotonic() - start}
+
+
+def sleep_then(spec: tuple[object, float]) -> object:
+    """`(value, seconds)` -> `value` after sleeping `seconds`: makes completion order differ."""
+    value, seconds = spec
+    time.sleep(seconds)
+    return value
+
+
+def fail_first(item: tuple[int, float]) -> int:
+    """`(i, seconds)`: item 0 raises ValueError at once; the others sleep `seconds` and return i."""
+    i, seconds = item
+    if i == 0:
+        raise ValueError("item 0 is refused")
+    time.sleep(seconds)
+    return i

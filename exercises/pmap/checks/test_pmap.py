@@ -1,0 +1,159 @@
+"""Checks for `pmap`: results, order, child processes, real parallelism, exceptions, clean-up.
+
+Parallelism is judged by a rendezvous of distinct processes inside `fn` plus
+the CPU overlap the process inspector measures, never by wall-clock speed-up
+(a busy machine halves a correct speed-up; it cannot fake two processes
+burning CPU at the same moment).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import tempfile
+import time
+from functools import partial
+from types import ModuleType
+from typing import Any
+
+from grader.harness import CheckFailure
+from grader.processes import tasks
+from grader.processes.bounded import Overran, call_with_deadline
+from grader.processes.inspector import ProcessWatch
+
+DEADLINE_S = 20.0
+
+
+def _pmap(submission: ModuleType, fn: Any, items: list, workers: int,
+          watch: ProcessWatch | None = None, deadline_s: float = DEADLINE_S) -> Any:
+    try:
+        return call_with_deadline(submission.pmap, fn, items, workers=workers,
+                                  deadline_s=deadline_s, watch=watch)
+    except Overran as exc:
+        raise CheckFailure(
+            "deadlock",
+            f"pmap(fn, {len(items)} items, workers={workers}) did not return within "
+            f"{deadline_s:.0f}s.",
+            processes=[p.as_process_info(note="killed by the grader") for p in exc.watch.workers],
+        ) from None
+
+
+def _no_leftovers(watch: ProcessWatch, when: str) -> None:
+    left = watch.leftovers()
+    if left:
+        raise CheckFailure(
+            "leftover",
+            f"{when}, {len(left)} child process(es) remained: "
+            + "; ".join(x.describe() for x in left[:4])
+            + ". Stop and join every worker before pmap returns or raises.",
+            processes=[x.as_process_info() for x in left],
+        )
+
+
+def test_results(submission: ModuleType, rng: random.Random) -> None:
+    items = [rng.randrange(-10**6, 10**6) for _ in range(60)]
+    for workers in (1, 2, 3):
+        got = _pmap(submission, partial(tasks.times, k=3), items, workers)
+        want = [x * 3 for x in items]
+        assert got == want, (f"pmap(times 3, 60 numbers, workers={workers}) should return "
+                             f"{want[:4]}... but returned {str(got)[:80]}.")
+    got = _pmap(submission, partial(tasks.add, n=1), [], 2)
+    assert got == [], f"pmap over an empty list should return [], not {got!r}."
+    got = _pmap(submission, partial(tasks.add, n=1), [41], 4)
+    assert got == [42], f"pmap over one item with 4 workers should return [42], not {got!r}."
+
+
+def test_order_kept(submission: ModuleType) -> None:
+    # item 0 is slow: every worker finishes later items before it
+    items = [("first", 1.0)] + [(f"item{i}", 0.0) for i in range(1, 12)]
+    got = _pmap(submission, tasks.sleep_then, items, 2)
+    want = [value for value, _ in items]
+    if got != want:
+        raise CheckFailure("order", f"Results must be in input order {want[:4]}..., even when "
+                                    f"a later item finishes first; got {str(got)[:100]}.")
+
+
+def test_runs_in_children(submission: ModuleType) -> None:
+    got = _pmap(submission, tasks.pid_of, list(range(20)), 2)
+    pids = {pid for pid, _ in got}
+    if os.getpid() in pids:
+        raise CheckFailure("not-processes", "fn ran in the calling process (a thread or a "
+                                            "plain call), not in child processes.")
+    assert [item for _, item in got] == list(range(20)), "Results came back wrong."
+
+
+def test_parallel(submission: ModuleType) -> None:
+    folder = tempfile.mkdtemp(prefix="pmap-meet-")
+    try:
+        fn = partial(tasks.meet, folder, 10.0, 0.3)
+        with ProcessWatch(interval=0.01) as watch:
+            got = _pmap(submission, fn, list(range(4)), 2, watch=watch, deadline_s=45)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    met = [r for r in got if isinstance(r, dict) and r.get("met")]
+    pids = {r["pid"] for r in got if isinstance(r, dict)}
+    overlap = watch.busy_overlap_s()
+    if not met and overlap < 0.05:
+        if pids == {os.getpid()} or len(pids) == 1:
+            why = ("every call of fn ran in one process: threads share one interpreter lock, "
+                   "so CPU-bound work in threads runs one at a time")
+        else:
+            why = ("fn ran in separate processes, but never two at the same time")
+        raise CheckFailure(
+            "not-parallel",
+            f"With workers=2, no two calls of a CPU-bound fn ran at the same moment in distinct "
+            f"processes: {why}. ({watch.summary()})",
+            processes=[p.as_process_info() for p in watch.workers],
+        )
+
+
+def test_exceptions(submission: ModuleType) -> None:
+    cases = [
+        (partial(tasks.fail_on, bad=7, message="cannot take"), ValueError, "cannot take 7"),
+        (partial(tasks.raise_typed, bad=3, type_name="ZeroDivisionError", message="three"),
+         ZeroDivisionError, "three"),
+    ]
+    for fn, exc_type, message in cases:
+        with ProcessWatch() as watch:
+            try:
+                _pmap(submission, fn, list(range(10)), 2, watch=watch)
+            except CheckFailure:
+                raise
+            except Exception as exc:
+                if type(exc) is not exc_type or str(exc) != message:
+                    raise CheckFailure(
+                        "wrong-exception",
+                        f"When fn raises {exc_type.__name__}({message!r}), pmap should raise "
+                        f"that same type and message; it raised {type(exc).__name__}: {exc}",
+                    ) from None
+            else:
+                raise CheckFailure("no-error", f"When fn raises {exc_type.__name__} for one "
+                                               "item, pmap returned normally.")
+        _no_leftovers(watch, f"After pmap raised {exc_type.__name__}")
+
+
+def test_stops_on_error(submission: ModuleType) -> None:
+    items = [(i, 3.0) for i in range(12)]  # 33 s of sleeping work if nobody stops it
+    with ProcessWatch() as watch:
+        start = time.monotonic()
+        try:
+            _pmap(submission, tasks.fail_first, items, 2, watch=watch, deadline_s=15)
+        except CheckFailure as failure:
+            if failure.kind == "deadlock":
+                raise CheckFailure("not-stopped", "After fn raised for item 0, pmap kept running "
+                                                  "the remaining items instead of stopping "
+                                                  "them.") from None
+            raise
+        except Exception:  # which exception is the `exceptions` check's business
+            pass
+        else:
+            raise CheckFailure("no-error", "When fn raises for item 0, pmap returned normally.")
+        elapsed = time.monotonic() - start
+    _no_leftovers(watch, f"Right after pmap raised ({elapsed:.1f}s after the call)")
+
+
+def test_nothing_left(submission: ModuleType) -> None:
+    with ProcessWatch() as watch:
+        _pmap(submission, tasks.burn, [2000] * 8, 2, watch=watch)
+    _no_leftovers(watch, "After pmap returned")

@@ -1,0 +1,59 @@
+# expect: fail stops-on-error
+# why: raises the first error at once but leaves the other workers running their remaining items
+"""pmap: apply fn to items in worker processes; results in input order."""
+
+from multiprocessing import Pipe, Process
+from multiprocessing.connection import wait
+
+
+def work(fn, share, conn):
+    for index, item in share:
+        try:
+            conn.send((index, True, fn(item)))
+        except Exception as exc:
+            conn.send((index, False, exc))
+            return
+    conn.close()
+
+
+def pmap(fn, items, workers=2):
+    items = list(items)
+    if not items:
+        return []
+    workers = max(1, min(workers, len(items)))
+    pending = {}
+    procs = []
+    for w in range(workers):
+        reader, writer = Pipe(duplex=False)
+        share = [(i, items[i]) for i in range(w, len(items), workers)]
+        p = Process(target=work, args=(fn, share, writer), daemon=True)
+        p.start()
+        writer.close()
+        procs.append(p)
+        pending[reader] = p
+    results = [None] * len(items)
+    done = 0
+    ok_so_far = [True]
+    try:
+        while done < len(items):
+            for conn in wait(list(pending)):
+                try:
+                    index, ok, value = conn.recv()
+                except EOFError:
+                    p = pending.pop(conn)
+                    p.join()
+                    if p.exitcode != 0:
+                        raise RuntimeError(f"a worker died (exit code {p.exitcode})") from None
+                    continue
+                if not ok:
+                    ok_so_far[0] = False
+                    raise value
+                results[index] = value
+                done += 1
+    finally:
+        for p in procs:
+            if ok_so_far[0]:
+                p.join()
+        for conn in pending:
+            conn.close()
+    return results
