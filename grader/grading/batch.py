@@ -556,22 +556,31 @@ class ClassStats:
             heapq.heappushpop(self.slowest, entry)
 
     def distribution(self, buckets: int = 10) -> list[dict[str, Any]]:
-        """Students per score band of max/buckets points; full marks get their own band."""
+        """Students per score band: one band per point when the maximum is a small whole
+        number, else `buckets` equal bands; full marks always get a band of their own."""
         top = self.max_score or 1.0
-        counts = [0] * (buckets + 1)
+        whole = float(top).is_integer() and top <= 20
+        bands = int(top) if whole else buckets
+        counts = [0] * (bands + 1)
         for score in self.scores:
-            band = buckets if score >= top else min(buckets - 1, int(buckets * score / top))
+            band = bands if score >= top else min(bands - 1, int(bands * score / top))
             counts[band] += 1
         biggest = max(counts) or 1
         rows = []
         for band, count in enumerate(counts):
-            if band == buckets:
+            if band == bands:
                 label = f"{_points(top)} (full marks)"
+            elif whole:
+                label = f"{band}" if _only_whole(self.scores) else f"{band} to under {band + 1}"
             else:
-                low, high = top * band / buckets, top * (band + 1) / buckets
+                low, high = top * band / bands, top * (band + 1) / bands
                 label = f"{low:.3g} to under {high:.3g}"
             rows.append({"label": label, "count": count, "width": round(100 * count / biggest)})
         return rows
+
+
+def _only_whole(scores: list[float]) -> bool:
+    return all(float(score).is_integer() for score in scores)
 
 
 def write_outputs(
