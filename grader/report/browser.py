@@ -16,6 +16,7 @@ import json
 import os
 import selectors
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -99,6 +100,8 @@ class Chromium:
         self.height = height
         self.timeout_s = timeout_s
         self._next_id = 0
+        self._to_browser: int | None = None
+        self._from_browser: int | None = None
         self._buffer = b""
         self._events: list[dict[str, Any]] = []
         self._session: str | None = None
@@ -109,7 +112,11 @@ class Chromium:
     # -- life cycle -----------------------------------------------------------------
 
     def __enter__(self) -> Chromium:
-        self.start()
+        try:
+            self.start()
+        except BaseException:
+            self.close()  # a browser that started but did not answer must not outlive us
+            raise
         return self
 
     def __exit__(
@@ -164,18 +171,21 @@ class Chromium:
 
     def close(self) -> None:
         process, self._process = self._process, None
+        self._session = None
         if process is not None:
             try:
-                if self._session is not None:
-                    self._session = None
-                    self._write({"id": self._take_id(), "method": "Browser.close"})
-            except OSError:
+                self._write({"id": self._take_id(), "method": "Browser.close"})
+            except (OSError, TypeError):  # the pipe is gone, or was never made
                 pass
             try:
                 process.wait(timeout=5)
             except subprocess.TimeoutExpired:
-                os.killpg(process.pid, 9)
-                process.wait(timeout=5)
+                pass
+            try:  # sweep its helpers (renderer, zygote) from the group it leads
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            process.wait(timeout=5)
         for fd_name in ("_to_browser", "_from_browser"):
             fd = getattr(self, fd_name, None)
             if fd is not None:

@@ -18,7 +18,7 @@ import pytest
 import report_samples as samples
 
 from grader.report import render_html, render_json
-from grader.report.browser import Chromium
+from grader.report.browser import BrowserError, Chromium
 
 CHROMIUM = "/usr/bin/chromium"
 REPO = Path(__file__).resolve().parents[2]
@@ -198,3 +198,12 @@ def test_the_driver_notices_requests_and_console_errors(browser: Chromium, tmp_p
     page = browser.open(noisy)
     assert page.console_errors[0] == "boom"
     assert "missing_function is not defined" in page.console_errors[1]
+
+
+def test_a_browser_that_dies_at_start_is_reported_and_cleaned_up(tmp_path: Path) -> None:
+    fake = tmp_path / "fake-chromium"
+    fake.write_text("#!/bin/sh\necho 'no display for you' >&2\nexit 3\n")
+    fake.chmod(0o755)
+    with pytest.raises(BrowserError, match="no display for you"):
+        with Chromium(str(fake), timeout_s=10):
+            pass
