@@ -118,6 +118,9 @@ class SubmissionResult:
     coverage: dict[str, list[int]] = field(default_factory=dict)  # file -> lines never executed
     replay: str = ""  # the command that regrades this submission with the same seed
     grader_version: str = ""
+    # For the instructor: places where the source reaches into the interpreter it shares with
+    # the checks (file, line, what, why). Advice, never a deduction.
+    integrity: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:

@@ -28,6 +28,7 @@ from typing import Any, Protocol
 import grader
 from grader.channel import ProtocolError, RecordReader
 from grader.grading.forbidden import scan_submission
+from grader.grading.integrity import scan_submission as scan_integrity
 from grader.results import (
     BlockedThread,
     CheckResult,
@@ -586,6 +587,7 @@ def grade_submission(exercise: Exercise, submission: Path | str,
         if problem:
             decided[IMPORTS] = _Outcome(Status.FAILED, Failure("import-error", problem), 0.0)
         forbidden = scan_submission(work, exercise.forbid)
+        integrity = [flag.to_dict() for flag in scan_integrity(work)]
         if any(c.id == ALLOWED_MODULES for c in checks):
             if forbidden:
                 lines = "; ".join(u.describe() for u in forbidden[:5])
@@ -661,6 +663,7 @@ def grade_submission(exercise: Exercise, submission: Path | str,
         coverage=coverage,
         replay=_replay_command(exercise, submission, seed, options),
         grader_version=grader.__version__,
+        integrity=integrity,
     )
 
 
