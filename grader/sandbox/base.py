@@ -49,8 +49,8 @@ class SandboxRequest:
     limits: Limits = field(default_factory=Limits)
     readable: list[Path] = field(default_factory=list)  # extra paths the child must read
     label: str = "grader"  # marks the run's processes (for sweeps and diagnostics)
-    run_dir: Path | None = None  # where stdout/stderr files go (outside workdir); None: a
-    #                              fresh temporary folder, named in RunResult.run_dir
+    run_dir: Path | None = None  # a fresh folder for stdout/stderr is made inside it (or in
+    #                              the temp dir when None); outside workdir; RunResult.run_dir
 
 
 @dataclass

@@ -92,8 +92,37 @@ def _keyed(text: str) -> dict[str, int]:
     return out
 
 
+def _remove_stale(parent: Path) -> None:
+    """Remove run cgroups left by a grader that died (its pid is in the name and gone)."""
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return
+    for name in names:
+        parts = name.split("-")
+        if len(parts) != 3 or parts[0] not in ("run", "probe") or not parts[1].isdigit():
+            continue
+        if _pid_alive(int(parts[1])):
+            continue
+        try:
+            (parent / name).rmdir()
+        except OSError:
+            pass  # still populated (the pid namespace or the sweep will empty it) or gone
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _mkdir_run(own: Path, name: str) -> Path:
     parent = own / PARENT
+    _remove_stale(parent)
     for _ in range(3):
         try:
             parent.mkdir(exist_ok=True)
@@ -116,7 +145,7 @@ class RunCgroup:
     @classmethod
     def create(cls, layout: CgroupLayout, limits: Limits, name: str | None = None) -> RunCgroup:
         """Create the run's cgroups and apply the limits; raises OSError if none works."""
-        name = name or f"run-{uuid.uuid4().hex[:12]}"
+        name = name or f"run-{os.getpid()}-{uuid.uuid4().hex[:12]}"
         group = cls(dirs={})
         try:
             for controller, own in layout.v1.items():
@@ -307,8 +336,10 @@ def probe(layout: CgroupLayout | None = None) -> dict[str, tuple[bool, str]]:
         reason = "no cgroup hierarchy mounted (or /proc/self/cgroup unreadable)"
         return {f: (False, reason) for f in ("cgroup-memory", "cgroup-pids", "cgroup-kill")}
     try:
-        group = RunCgroup.create(layout, Limits(memory_bytes=256 << 20, processes=64),
-                                 name=f"probe-{os.getpid()}-{uuid.uuid4().hex[:6]}")
+        group = RunCgroup.create(
+            layout, Limits(memory_bytes=256 << 20, processes=64),
+            name=f"probe-{os.getpid()}-{uuid.uuid4().hex[:6]}",
+        )
     except OSError as exc:
         reason = f"cannot create a cgroup under the grader's own: {exc}"
         return {f: (False, reason) for f in ("cgroup-memory", "cgroup-pids", "cgroup-kill")}

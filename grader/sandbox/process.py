@@ -15,6 +15,7 @@ import json
 import math
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -131,15 +132,19 @@ class SupervisedChild:
         self._result: RunResult | None = None
         self.marker = f"{request.label}-{uuid.uuid4().hex}"
         workdir = Path(request.workdir).resolve()
+        if not request.argv or shutil.which(
+            request.argv[0], path=request.env.get("PATH", os.defpath)
+        ) is None:
+            raise SandboxError(f"cannot run {request.argv[:1]}: not an executable file")
         if not workdir.is_dir():
             raise SandboxError(f"working folder {workdir} does not exist")
-        if request.run_dir is not None:
-            self.run_dir = Path(request.run_dir).resolve()
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-        else:
-            self.run_dir = Path(tempfile.mkdtemp(prefix=f"grader-run-{request.label}-"))
-        if self.run_dir == workdir or workdir in self.run_dir.parents:
-            raise SandboxError(f"run folder {self.run_dir} must be outside the working folder")
+        # Always a fresh folder (inside request.run_dir when given): concurrent runs never
+        # share their stdout, stderr or supervisor files.
+        parent = Path(request.run_dir or tempfile.gettempdir()).resolve()
+        if parent == workdir or workdir in parent.parents:
+            raise SandboxError(f"run folder {parent} must be outside the working folder")
+        parent.mkdir(parents=True, exist_ok=True)
+        self.run_dir = Path(tempfile.mkdtemp(prefix=f"grader-run-{request.label}-", dir=parent))
         self.stdout_path = self.run_dir / "stdout"
         self.stderr_path = self.run_dir / "stderr"
 
@@ -168,6 +173,7 @@ class SupervisedChild:
             "parent_pid": os.getpid(),
             "rlimits": rlimits_for(self.limits),
             "grace_seconds": self.limits.grace_seconds,
+            "wall_seconds": self.limits.wall_seconds,
             "cgroup_procs": self.cgroup.procs_files() if self.cgroup else [],
             "cgroup_kill": self.cgroup.kill_file() if self.cgroup else None,
             "cgroup_freezer": self.cgroup.freezer_dir() if self.cgroup else None,
@@ -311,12 +317,16 @@ class SupervisedChild:
                 error = error or f"could not remove cgroups {left}"
         elif "NPROC" in rlimits_for(self.limits):
             pids_limited = True
-        survivors += sweep_marker(self.marker)
+        if error is not None:
+            # Without the supervisor's report nobody swept the tree: search by marker.
+            survivors += sweep_marker(self.marker)
 
         exit_code = report.get("exit_code")
         sig = report.get("signal")
         exit_code, sig = self._translate_status(exit_code, sig)
         killed = self.kill_reason
+        if killed is None and report.get("killed") == "wall-clock":
+            killed = "wall-clock"
         if killed is None and int(cg_usage.get("oom_kills", 0)) > 0:
             killed = "memory"
         if killed is None and sig == signal.SIGXCPU:
