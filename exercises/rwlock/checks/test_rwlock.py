@@ -1,0 +1,312 @@
+"""Checks of the `rwlock` exercise: exclusion, sharing and writer preference.
+
+Who-goes-first checks run on real threads: they wait (with generous timeouts) until a
+thread is provably blocked inside the learner's acquire call (its stack has not moved and
+the OS reports it sleeping) before the next thread arrives, so a slow machine cannot make a
+correct lock fail. Exclusion is checked under the interleaving explorer.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from types import SimpleNamespace
+
+from grader.explore import primitives as modelled
+from grader.harness import CheckFailure
+
+PATIENCE = 5.0  # seconds a correct lock may take to let a thread in, on a loaded machine
+
+
+class _Actor:
+    """A thread that acquires (and later releases) the lock on command, logging its entry."""
+
+    def __init__(self, lock, kind: str, name: str, log: list[str]) -> None:
+        self.lock, self.kind, self.name, self.log = lock, kind, name, log
+        self.inside = threading.Event()
+        self.leave = threading.Event()
+        self.left = threading.Event()
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            if self.kind == "read":
+                self.lock.acquire_read()
+            else:
+                self.lock.acquire_write()
+            self.log.append(self.name)
+            self.inside.set()
+            self.leave.wait()
+            if self.kind == "read":
+                self.lock.release_read()
+            else:
+                self.lock.release_write()
+        except BaseException as exc:
+            self.error = exc
+        finally:
+            self.left.set()
+
+    def enters(self, what: str) -> None:
+        if not self.inside.wait(PATIENCE):
+            self._raise()
+            raise CheckFailure("hang", f"{what} was still waiting {PATIENCE:.0f} s later.")
+
+    def release(self, what: str) -> None:
+        self.leave.set()
+        if not self.left.wait(PATIENCE):
+            raise CheckFailure("hang", f"{what} did not return within {PATIENCE:.0f} s.")
+        self._raise()
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+
+def _os_state(thread: threading.Thread) -> str:
+    try:
+        with open(f"/proc/self/task/{thread.native_id}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "?"
+
+
+def _stack(thread: threading.Thread) -> tuple | None:
+    frame = sys._current_frames().get(thread.ident)
+    out = []
+    while frame is not None:
+        out.append((frame.f_code, frame.f_lasti))
+        frame = frame.f_back
+    return tuple(out) if out else None
+
+
+def _wait_blocked(actor: _Actor, method: str) -> None:
+    """Return once `actor` is asleep inside `method` and stays so; fail if it gets in."""
+    deadline = time.monotonic() + PATIENCE
+    steady, last = 0, None
+    while time.monotonic() < deadline:
+        if actor.inside.is_set() or actor.left.is_set():
+            return  # it got in: the caller's order check will judge that
+        stack = _stack(actor.thread)
+        asleep = _os_state(actor.thread) in ("S", "D")
+        inside_method = stack is not None and any(code.co_name == method for code, _ in stack)
+        if asleep and inside_method and stack == last:
+            steady += 1
+            if steady >= 3:
+                return
+        else:
+            steady = 0
+        last = stack
+        # Polling interval: gives the observed thread the interpreter lock to move on.
+        threading.Event().wait(0.02)
+    raise CheckFailure("hang", f"{actor.name} neither got the lock nor settled into waiting "
+                               f"within {PATIENCE:.0f} s.")
+
+
+def _first_inside(actors: list[_Actor]) -> _Actor | None:
+    """The first of `actors` (not yet released) to get the lock, waiting up to PATIENCE."""
+    deadline = time.monotonic() + PATIENCE
+    while time.monotonic() < deadline:
+        for actor in actors:
+            if actor.inside.is_set() and not actor.leave.is_set():
+                return actor
+            if actor.error is not None:
+                raise actor.error
+        threading.Event().wait(0.005)
+    return None
+
+
+def _release_all(*actors: _Actor) -> None:
+    for actor in actors:
+        actor.leave.set()
+
+
+# -- real threads ---------------------------------------------------------------------
+
+
+def test_writer_excludes(submission):
+    lock = submission.RWLock()
+    log: list[str] = []
+    writer = _Actor(lock, "write", "writer", log)
+    writer.enters("acquire_write() on a free lock")
+    reader = _Actor(lock, "read", "reader", log)
+    other = _Actor(lock, "write", "second writer", log)
+    try:
+        _wait_blocked(reader, "acquire_read")
+        _wait_blocked(other, "acquire_write")
+        if reader.inside.is_set() or other.inside.is_set():
+            who = "A reader" if reader.inside.is_set() else "A second writer"
+            raise CheckFailure("entered", f"{who} got the lock while a writer held it.")
+        writer.release("release_write()")
+        # Either waiting thread may go first (the reader arrived before the second writer
+        # waited), but one of them must, and never both at once.
+        for _ in range(2):
+            first = _first_inside([reader, other])
+            if first is None:
+                raise CheckFailure("hang", f"After the writer released the lock, neither waiting "
+                                           f"thread got in within {PATIENCE:.0f} s.")
+            if reader.inside.is_set() and other.inside.is_set() and not (
+                    reader.left.is_set() or other.left.is_set()):
+                raise CheckFailure("entered", "A reader and a writer held the lock together.")
+            first.release("release_read()" if first is reader else "release_write()")
+    finally:
+        _release_all(writer, reader, other)
+
+
+def test_readers_share(submission):
+    lock = submission.RWLock()
+    log: list[str] = []
+    first = _Actor(lock, "read", "first reader", log)
+    first.enters("acquire_read() on a free lock")
+    second = _Actor(lock, "read", "second reader", log)
+    try:
+        second.enters("A second acquire_read() while another reader held the lock")
+        first.release("release_read()")
+        second.release("release_read()")
+        writer = _Actor(lock, "write", "writer", log)
+        writer.enters("acquire_write() after both readers left")
+        writer.release("release_write()")
+    finally:
+        _release_all(first, second)
+
+
+def test_context_managers(submission):
+    lock = submission.RWLock()
+    log: list[str] = []
+    with lock.read_locked():
+        reader = _Actor(lock, "read", "reader", log)
+        writer = _Actor(lock, "write", "writer", log)
+        try:
+            reader.enters("acquire_read() inside a read_locked() block")
+            reader.release("release_read()")
+            _wait_blocked(writer, "acquire_write")
+            if writer.inside.is_set():
+                raise CheckFailure("entered", "A writer got in during a read_locked() block.")
+        finally:
+            _release_all(reader, writer)
+    writer.enters("A writer, after the read_locked() block ended,")
+    writer.release("release_write()")
+
+    class Oops(Exception):
+        pass
+
+    try:
+        with lock.write_locked():
+            reader = _Actor(lock, "read", "reader", log)
+            _wait_blocked(reader, "acquire_read")
+            if reader.inside.is_set():
+                raise CheckFailure("entered", "A reader got in during a write_locked() block.")
+            raise Oops
+    except Oops:
+        pass
+    reader.enters("A reader, after a write_locked() block that raised,")
+    reader.release("release_read()")
+
+
+def test_writer_preference(submission):
+    lock = submission.RWLock()
+    log: list[str] = []
+    early = _Actor(lock, "read", "reader already inside", log)
+    early.enters("acquire_read() on a free lock")
+    writer = _Actor(lock, "write", "writer", log)
+    late = None
+    try:
+        _wait_blocked(writer, "acquire_write")
+        late = _Actor(lock, "read", "reader arriving after the writer", log)
+        _wait_blocked(late, "acquire_read")
+        early.release("release_read()")
+        writer.enters("The waiting writer, after the last reader left,")
+        writer.release("release_write()")
+        late.enters("The late reader, after the writer finished,")
+        late.release("release_read()")
+    finally:
+        _release_all(early, writer, *([late] if late else []))
+    if log.index("writer") > log.index("reader arriving after the writer"):
+        raise CheckFailure("order", "A reader that arrived while a writer was waiting got the "
+                                    "lock before that writer: the order was " + " -> ".join(log))
+
+
+def test_writer_handoff(submission):
+    lock = submission.RWLock()
+    log: list[str] = []
+    first = _Actor(lock, "write", "first writer", log)
+    first.enters("acquire_write() on a free lock")
+    second = _Actor(lock, "write", "waiting writer", log)
+    reader = None
+    try:
+        _wait_blocked(second, "acquire_write")
+        reader = _Actor(lock, "read", "reader arriving after it", log)
+        _wait_blocked(reader, "acquire_read")
+        first.release("release_write()")
+        second.enters("The waiting writer, after the first writer released,")
+        second.release("release_write()")
+        reader.enters("The reader, after both writers finished,")
+        reader.release("release_read()")
+    finally:
+        _release_all(first, second, *([reader] if reader else []))
+    if log.index("waiting writer") > log.index("reader arriving after it"):
+        raise CheckFailure("order", "When a writer released the lock, a reader that arrived "
+                                    "after another writer was waiting went first: the order "
+                                    "was " + " -> ".join(log))
+
+
+# -- interleavings (explorer) ---------------------------------------------------------
+
+
+def _pause() -> None:
+    """A point inside a critical section where the explorer may run another thread."""
+    modelled.sleep(0)
+
+
+def _reader(name: str, rounds: int = 1):
+    def run(s):
+        for _ in range(rounds):
+            s.lock.acquire_read()
+            s.readers += 1
+            if s.writers:
+                s.bad.append(f"{name} got in while a writer held the lock")
+            _pause()
+            s.readers -= 1
+            s.lock.release_read()
+
+    run.__name__ = name
+    return run
+
+
+def _writer(name: str, rounds: int = 1):
+    def run(s):
+        for _ in range(rounds):
+            s.lock.acquire_write()
+            s.writers += 1
+            if s.writers > 1 or s.readers:
+                s.bad.append(f"{name} got in while {s.readers} reader(s) and "
+                             f"{s.writers - 1} other writer(s) held the lock")
+            _pause()
+            s.writers -= 1
+            s.lock.release_write()
+
+    run.__name__ = name
+    return run
+
+
+def _setup(submission):
+    def setup():
+        return SimpleNamespace(lock=submission.RWLock(), readers=0, writers=0, bad=[])
+
+    return setup
+
+
+def _nobody_intruded(s) -> None:
+    assert not s.bad, s.bad[0] + "."
+
+
+def test_exclusive_under_interleavings(submission, explorer):
+    threads = [_writer("writer_1"), _writer("writer_2"), _reader("reader_1"), _reader("reader_2")]
+    explorer.check(_setup(submission), threads, invariant=_nobody_intruded)
+
+
+def test_mixed_use_no_deadlock(submission, explorer):
+    threads = [_reader("reader_1", 2), _reader("reader_2"), _writer("writer_1"), _writer("writer_2")]
+    explorer.check(_setup(submission), threads, invariant=_nobody_intruded)
