@@ -346,11 +346,20 @@ def run_batch(
     for warning in classlist.warnings:
         progress.note(f"note: {warning}")
     hashes: dict[str, str] = {}
+    # A --regrade is remembered until it completes, so an interrupted one resumes too:
+    # rows graded before it started count as stale, rows graded since as done.
+    marker = f"regrade-since:{exercise.id}:{exercise.version}"
+    stale_before = store.get_meta(marker)
+    if options.regrade and stale_before is None:
+        stale_before = store.now()
+        store.set_meta(marker, stale_before)
     try:
         _grade_all(
             exercise, classlist, options, store, backend, progress, summary, hashes,
-            hash_submission,
+            hash_submission, stale_before,
         )
+        if not summary.interrupted and stale_before is not None:
+            store.set_meta(marker, None)
     finally:
         if own_backend:
             backend.close()
@@ -373,6 +382,7 @@ def _grade_all(
     summary: BatchSummary,
     hashes: dict[str, str],
     hash_submission: Callable[[Path], str],
+    stale_before: str | None,
 ) -> None:
     pending: dict[concurrent.futures.Future, GradeJob] = {}
     queue = iter(classlist.submissions)
@@ -396,7 +406,11 @@ def _grade_all(
             hashes[submission.student] = content_hash
             key = Key(submission.student, exercise.id, exercise.version, content_hash)
             stored = store.lookup(key)
-            if stored is not None and stored.outcome == GRADED and not options.regrade:
+            if (
+                stored is not None
+                and stored.outcome == GRADED
+                and (stale_before is None or stored.graded_at >= stale_before)
+            ):
                 summary.skipped += 1
                 progress.skip(submission.student)
                 continue

@@ -175,6 +175,21 @@ class ResultStore:
     def schema_version(self) -> int:
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
+    def get_meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        """Set (or, with None, delete) one `meta` entry, in its own transaction."""
+        if value is None:
+            self._db.execute("DELETE FROM meta WHERE key=?", (key,))
+        else:
+            self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def now(self) -> str:
+        """The timestamp `record` would write now (comparable with `graded_at`)."""
+        return _now()
+
     def lookup(self, key: Key) -> StoredGrading | None:
         row = self._db.execute(
             f"SELECT {_COLUMNS} FROM gradings WHERE student=? AND exercise=? AND version=? "
