@@ -110,6 +110,14 @@ def _remove_stale(parent: Path) -> None:
             pass  # still populated (the pid namespace or the sweep will empty it) or gone
 
 
+def remove_stale(layout: CgroupLayout | None = None) -> None:
+    """Remove every run cgroup whose grader is dead, in every hierarchy (also on each create)."""
+    layout = layout or detect()
+    owns = list(layout.v1.values()) + ([layout.v2] if layout.v2 is not None else [])
+    for own in owns:
+        _remove_stale(own / PARENT)
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

@@ -22,6 +22,7 @@ from grader.sandbox import (
     SandboxError,
     SandboxRequest,
     SandboxUnavailable,
+    cgroups,
     choose,
     doctor,
 )
@@ -215,6 +216,13 @@ time.sleep(300)
             grader_proc.wait()
     for line in left:  # never leave them running, even when the assertion below fails
         os.kill(int(line.split()[0]), signal.SIGKILL)
+    assert left == []
+    # The dead grader could not remove its run's cgroups: the next grader sweeps them.
+    cgroups.remove_stale()
+    layout = cgroups.detect()
+    owns = [*layout.v1.values(), *([layout.v2] if layout.v2 else [])]
+    stale = [d for own in owns for d in (own / cgroups.PARENT).glob(f"run-{grader_proc.pid}-*")]
+    assert stale == []
     assert left == []
 
 
