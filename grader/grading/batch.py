@@ -328,7 +328,7 @@ def run_batch(
     classlist = (
         submissions
         if isinstance(submissions, ClassList)
-        else discover(submissions, exercise.entry, options.roster)
+        else discover(submissions, exercise.entry, options.roster, exclude=options.out)
     )
     options.out.mkdir(parents=True, exist_ok=True)
     (options.out / STUDENTS_FOLDER).mkdir(exist_ok=True)

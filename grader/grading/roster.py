@@ -114,11 +114,21 @@ def _entry_folder(folder: Path, entry: str) -> Path | None:
     return found[0] if found else None
 
 
-def discover(root: Path, entry: str, roster: Path | None = None) -> ClassList:
-    """List the submissions under `root`, one per student, sorted by student id."""
+def discover(
+    root: Path, entry: str, roster: Path | None = None, *, exclude: Path | None = None
+) -> ClassList:
+    """List the submissions under `root`, one per student, sorted by student id.
+
+    `exclude` (the batch's output folder, when it sits among the submissions) is skipped.
+    """
     if not root.is_dir():
         raise RosterError(f"the submissions folder {root} does not exist or is not a folder")
-    names = sorted(name for name in os.listdir(root) if not _IGNORED.match(name))
+    skip = exclude.resolve() if exclude is not None else None
+    names = sorted(
+        name
+        for name in os.listdir(root)
+        if not _IGNORED.match(name) and (skip is None or (root / name).resolve() != skip)
+    )
     warnings: list[str] = []
     folders = [n for n in names if (root / n).is_dir()]
     prefix = _classroom_prefix(folders)

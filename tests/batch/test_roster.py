@@ -82,3 +82,10 @@ def test_roster_without_a_student_column_is_refused_in_one_sentence(tmp_path: Pa
 def test_missing_submissions_folder_is_a_roster_error(tmp_path: Path) -> None:
     with pytest.raises(RosterError, match="does not exist"):
         discover(tmp_path / "nowhere", "counter")
+
+
+def test_the_output_folder_among_the_submissions_is_not_a_student(tmp_path: Path) -> None:
+    write(tmp_path / "alice.py")
+    write(tmp_path / "grades" / "gradebook.csv")
+    found = discover(tmp_path, "counter", exclude=tmp_path / "grades")
+    assert [s.student for s in found.submissions] == ["alice"]
