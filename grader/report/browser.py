@@ -175,7 +175,7 @@ class Chromium:
         if process is not None:
             try:
                 self._write({"id": self._take_id(), "method": "Browser.close"})
-            except (OSError, TypeError):  # the pipe is gone, or was never made
+            except (OSError, BrowserError):  # the pipe is gone, or was never made
                 pass
             try:
                 process.wait(timeout=5)
@@ -214,7 +214,16 @@ class Chromium:
         return self._next_id
 
     def _write(self, message: dict[str, Any]) -> None:
-        os.write(self._to_browser, json.dumps(message).encode() + b"\0")
+        if self._to_browser is None:
+            raise BrowserError("Chromium is not running")
+        data = json.dumps(message).encode() + b"\0"
+        try:
+            while data:
+                data = data[os.write(self._to_browser, data) :]
+        except BrokenPipeError:
+            raise BrowserError(
+                f"Chromium closed its DevTools pipe; it said: {self._log_tail()}"
+            ) from None
 
     def _read_message(self, deadline: float) -> dict[str, Any]:
         while b"\0" not in self._buffer:

@@ -3,8 +3,8 @@
 Owns turning a `SubmissionResult` into the values `templates/report.html.j2`
 shows: the timeline geometry (one lane per thread, one row per step, context
 switches marked), the deadlock's who-waits-for-what, the process tree, and the
-learner's source with failing-trace lines highlighted and never-executed lines
-marked. Everything learner-controlled reaches the page through Jinja2's
+learner's source with the lines a failing check involves highlighted and
+never-executed lines marked. Everything learner-controlled reaches the page through Jinja2's
 autoescape; the page loads nothing (inline CSS and SVG, no script, and a
 Content-Security-Policy that forbids any fetch).
 """
@@ -12,6 +12,7 @@ Content-Security-Policy that forbids any fetch).
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -31,6 +32,7 @@ from grader.report.visibility import HIDDEN_MESSAGE, learner_copy
 from grader.results import CheckResult, Failure, ProcessInfo, Status, SubmissionResult
 
 TEMPLATE = "report.html.j2"
+_PY_LINE_END = re.compile(r"\r\n|\r|\n")
 #: Learner output beyond this many characters is cut in the page.
 OUTPUT_CHARS = 20_000
 
@@ -183,12 +185,19 @@ def _failure_lines(failure: Failure) -> set[tuple[str, int]]:
     return lines
 
 
+def _source_lines(text: str) -> list[str]:
+    """Lines numbered as Python numbers them (str.splitlines also splits at form feeds and
+    other separators Python does not count, which would shift every mark after them)."""
+    lines = _PY_LINE_END.split(text)
+    return lines[:-1] if lines and lines[-1] == "" else lines
+
+
 def _same_file(a: str, b: str) -> bool:
     return a == b or PurePosixPath(a).name == PurePosixPath(b).name
 
 
 def source_files(result: SubmissionResult) -> list[dict[str, Any]]:
-    """The learner's files, line by line, marked: in a failing trace, never executed."""
+    """The learner's files, line by line, marked: involved in a failing check, never executed."""
     failing: list[tuple[CheckResult, set[tuple[str, int]]]] = [
         (c, _failure_lines(c.failure))
         for c in result.checks
@@ -201,7 +210,7 @@ def source_files(result: SubmissionResult) -> list[dict[str, Any]]:
             if _same_file(cov_name, name):
                 uncovered |= set(missing)
         lines = []
-        for number, code in enumerate(text.splitlines(), start=1):
+        for number, code in enumerate(_source_lines(text), start=1):
             hit_by = [
                 c.id
                 for c, where in failing

@@ -241,3 +241,15 @@ def test_zombies_are_flagged_even_when_their_parent_is_not_listed() -> None:
         process.parent = 2  # the harness, which the check did not list
     page = Page(render_html(result))
     assert len(page.with_class("flagged")) == 2
+
+
+def test_a_form_feed_in_the_source_does_not_shift_line_numbers() -> None:
+    result = samples.racy_counter()
+    result.source["counter.py"] = result.source["counter.py"].replace(
+        "import threading\n", "import threading\x0c\n"
+    )
+    page = Page(render_html(result))
+    rows = [a for t, a in page.tags if t == "tr" and a.get("id", "").startswith("src-")]
+    hit = [int(a["id"].split("-")[1]) for a in rows if "hit" in a["class"].split()]
+    assert hit == [9, 10]
+    assert len(rows) == 16
