@@ -32,6 +32,9 @@ def segfault() -> None:
 
 def abort() -> None:
     """Die by SIGABRT, as a failed C assertion does."""
+    import faulthandler
+
+    faulthandler.disable()
     os.abort()
 
 
@@ -181,3 +184,50 @@ class KillWhileHolding:
                     self.killed.append(pid)
                 return
             self._stop.wait(0.005)
+
+
+def _record_attempt(path: str) -> int:
+    """Append this attempt to `path` (one line per attempt); returns the attempt's number."""
+    with open(path, "a") as log:
+        log.write(f"{os.getpid()}\n")
+    with open(path) as log:
+        return sum(1 for _ in log)
+
+
+def attempts(path: str) -> int:
+    """How many attempts a counted task made (lines in its log)."""
+    try:
+        with open(path) as log:
+            return sum(1 for _ in log)
+    except FileNotFoundError:
+        return 0
+
+
+def counted_raise(path: str, type_name: str = "ValueError", message: str = "bad input") -> None:
+    """Record an attempt, then raise `type_name(message)`."""
+    _record_attempt(path)
+    raise_error(type_name, message)
+
+
+def counted_exit(path: str, code: int = 3) -> None:
+    """Record an attempt, then end the worker with `os._exit(code)`."""
+    _record_attempt(path)
+    os._exit(code)
+
+
+def counted_hang(path: str, seconds: float = 30.0) -> None:
+    """Record an attempt, then hang (sleep) for `seconds`."""
+    _record_attempt(path)
+    hang(seconds)
+
+
+def crash_first(path: str, value: object, code: int = 5) -> object:
+    """Crash (`os._exit(code)`) on the first attempt; return `value` on any later one."""
+    if _record_attempt(path) == 1:
+        os._exit(code)
+    return value
+
+
+def worker_pid() -> int:
+    """The pid of the process running the task."""
+    return os.getpid()

@@ -128,3 +128,19 @@ def fail_first(item: tuple[int, float]) -> int:
         raise ValueError("item 0 is refused")
     time.sleep(seconds)
     return i
+
+
+def occupy(folder: str, seconds: float, _item: object = None) -> int:
+    """Mark this task as running for `seconds`; return how many tasks were running at the end.
+
+    A pool that runs more tasks at once than it should returns counts above its
+    worker count. Marks are per task (pid plus a counter), removed on return.
+    """
+    base = Path(folder)
+    mark = base / f"run-{os.getpid()}-{time.monotonic_ns()}"
+    mark.touch()
+    try:
+        time.sleep(seconds)
+        return sum(1 for p in base.iterdir() if p.name.startswith("run-"))
+    finally:
+        mark.unlink()
