@@ -1,0 +1,223 @@
+"""Checks of the `lazy` exercise: caching, retries after failure, once-only under threads."""
+
+from __future__ import annotations
+
+import threading
+import time
+from types import SimpleNamespace
+
+from grader.harness import CheckFailure
+
+PATIENCE = 5.0  # seconds a correct get() may take on a loaded machine
+
+
+class Boom(Exception):
+    """The failure a test factory raises."""
+
+
+def _call_within(fn, what: str):
+    box: dict = {}
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=run, daemon=True, name="lazy-get").start()
+    if not done.wait(PATIENCE):
+        return None, None, False
+    return box.get("value"), box.get("error"), True
+
+
+def _counting_factory(fail_first: int = 0, result=None):
+    """A factory that raises Boom on its first `fail_first` calls, then returns new objects."""
+    calls = SimpleNamespace(started=0, completed=0, values=[])
+
+    def factory():
+        calls.started += 1
+        if calls.started <= fail_first:
+            raise Boom(f"attempt {calls.started} failed")
+        value = object() if result is None else result
+        calls.completed += 1
+        calls.values.append(value)
+        return value
+
+    return factory, calls
+
+
+def test_caches_value(submission):
+    factory, calls = _counting_factory()
+    lazy = submission.Lazy(factory)
+    assert calls.started == 0, "The constructor must not call the factory; the first get() does."
+    first = lazy.get()
+    assert calls.started == 1, f"The first get() must call the factory once; it was called {calls.started} times."
+    assert first is calls.values[0], "get() must return what the factory returned."
+    again = [lazy.get() for _ in range(3)]
+    assert calls.started == 1, f"Later get() calls must not call the factory again; it ran {calls.started} times."
+    assert all(v is first for v in again), "Every get() must return the very same object."
+    falsy = submission.Lazy(lambda: 0)
+    assert falsy.get() == 0 and falsy.get() == 0, "A factory returning 0 must give 0 every time."
+
+
+def test_none_is_cached(submission):
+    calls = []
+    lazy = submission.Lazy(lambda: calls.append(1))
+    results = [lazy.get() for _ in range(3)]
+    assert results == [None, None, None], f"A factory returning None must give None; got {results}."
+    assert len(calls) == 1, (
+        f"A factory returning None was called {len(calls)} times by 3 get() calls; None is a "
+        f"value like any other and must be cached."
+    )
+
+
+def test_failing_factory_retried(submission):
+    factory, calls = _counting_factory(fail_first=1)
+    lazy = submission.Lazy(factory)
+    value, error, finished = _call_within(lazy.get, "get()")
+    if not finished:
+        raise CheckFailure("hang", "The first get(), whose factory raised, never returned.")
+    assert isinstance(error, Boom), (
+        f"The factory raised Boom, so the first get() must raise it; it "
+        f"{'raised ' + repr(error) if error else 'returned ' + repr(value)}."
+    )
+    value, error, finished = _call_within(lazy.get, "get()")
+    if not finished:
+        raise CheckFailure("hang", "After a failed attempt, the next get() waited forever "
+                                   "instead of calling the factory again.")
+    if error is not None:
+        raise AssertionError(f"After a failed attempt the next get() must call the factory "
+                             f"again; it raised {error!r}.")
+    assert calls.started == 2 and value is calls.values[0], (
+        f"After a failed attempt the next get() must call the factory again and return its "
+        f"value; the factory ran {calls.started} times and get() returned {value!r}."
+    )
+    assert lazy.get() is value and calls.started == 2, (
+        "Once a retry succeeded, the value must be cached like any other."
+    )
+
+
+def test_factory_once_under_threads(submission, explorer):
+    def setup():
+        factory, calls = _counting_factory()
+        return SimpleNamespace(lazy=submission.Lazy(factory), calls=calls, got=[])
+
+    def caller(s):
+        s.got.append(s.lazy.get())
+
+    def invariant(s):
+        assert s.calls.completed == 1, (
+            f"Three threads called get() at once and the factory ran {s.calls.completed} times; "
+            f"it must complete once."
+        )
+        assert all(v is s.calls.values[0] for v in s.got), (
+            "Threads calling get() at once got different objects."
+        )
+
+    explorer.check(setup, [caller, caller, caller], invariant=invariant)
+
+
+def test_failure_under_threads(submission, explorer):
+    def setup():
+        factory, calls = _counting_factory(fail_first=1)
+        return SimpleNamespace(lazy=submission.Lazy(factory), calls=calls, got=[])
+
+    def caller(s):
+        for _ in range(3):
+            try:
+                s.got.append(s.lazy.get())
+                return
+            except Boom:
+                continue
+
+    def invariant(s):
+        assert s.calls.completed <= 1, (
+            f"The factory completed {s.calls.completed} times; it must complete at most once."
+        )
+        assert len(s.got) == 2, (
+            f"The factory failed once and then succeeded, but only {len(s.got)} of 2 threads "
+            f"got the value after retrying."
+        )
+        assert all(v is s.calls.values[0] for v in s.got), "Threads got different objects."
+
+    explorer.check(setup, [caller, caller], invariant=invariant)
+
+
+def _lock_like(obj) -> bool:
+    return callable(getattr(obj, "acquire", None)) and callable(getattr(obj, "release", None))
+
+
+def _owned_locks(lazy, module) -> list:
+    """Every lock, condition or semaphore reachable from the object, its class or its module."""
+    seen: dict[int, object] = {}
+    places: list = [vars(lazy)] if hasattr(lazy, "__dict__") else []
+    places += [vars(cls) for cls in type(lazy).__mro__ if cls is not object]
+    places.append(vars(module))
+    for slot in getattr(type(lazy), "__slots__", ()):
+        if hasattr(lazy, slot):
+            places.append({slot: getattr(lazy, slot)})
+    for namespace in places:
+        for value in list(namespace.values()):
+            inner = list(value.values()) if isinstance(value, dict) else (
+                list(value) if isinstance(value, (list, tuple)) else [])
+            for candidate in [value, *inner]:
+                if _lock_like(candidate) and not isinstance(candidate, type):
+                    seen[id(candidate)] = candidate
+    return list(seen.values())
+
+
+def test_no_lock_after_set(submission):
+    factory, calls = _counting_factory()
+    lazy = submission.Lazy(factory)
+    value = lazy.get()
+    held: list[tuple[object, int]] = []
+    try:
+        for lock in _owned_locks(lazy, submission):
+            taken = 0
+            while taken < 64 and lock.acquire(blocking=False):
+                taken += 1
+            held.append((lock, taken))
+        got, error, finished = _call_within(lazy.get, "get()")
+    finally:
+        for lock, taken in held:
+            for _ in range(taken):
+                lock.release()
+    if not finished:
+        raise CheckFailure("locked", "With the value already set, get() waited for a lock "
+                                     "(it blocked while the grader held your object's locks).")
+    if error is not None:
+        raise error
+    assert got is value, "get() must keep returning the cached object."
+
+
+def test_stress(submission):
+    factory, calls = _counting_factory()
+    lazy = submission.Lazy(factory)
+    threads_n = 8
+    start = threading.Barrier(threads_n)
+    got: list = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            start.wait()
+            for _ in range(50):
+                got.append(lazy.get())
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, daemon=True) for _ in range(threads_n)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 20
+    for t in threads:
+        t.join(max(0.0, deadline - time.monotonic()))
+    if any(t.is_alive() for t in threads):
+        raise CheckFailure("hang", "Some threads calling get() were still blocked after 20 s.")
+    if errors:
+        raise errors[0]
+    assert calls.completed == 1, f"The factory ran {calls.completed} times under 8 threads."
+    assert all(v is got[0] for v in got), "Threads got different objects."
