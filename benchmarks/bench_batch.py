@@ -19,11 +19,13 @@ is really graded. Figures printed:
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import shutil
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -54,6 +56,16 @@ def make_class(root: Path, size: int) -> Path:
         text = solution.read_text() + f"\n# student {index:04d}\n"
         (folder / f"student{index:04d}.py").write_text(text)
     return folder
+
+
+def grade_mix(out: Path) -> str:
+    """A one-line sanity check that real grading happened: statuses and mean score."""
+    with open(out / "gradebook.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    statuses = Counter(row["status"] for row in rows)
+    scores = [float(row["score"]) for row in rows if row["score"]]
+    mean = sum(scores) / len(scores) if scores else 0.0
+    return f"statuses {dict(sorted(statuses.items()))}, mean score {mean:.2f}"
 
 
 def timed_batch(exercise, folder: Path, out: Path, backend) -> tuple[float, object]:
@@ -99,16 +111,20 @@ def main() -> int:
 
         if args.no_real:
             return 0
+        books: dict[str, str] = {}
         for jobs in [int(j) for j in args.jobs.split(",")]:
             backend = LocalBackend(exercise, jobs=jobs)
-            wall, summary = timed_batch(exercise, folder, root / f"real-{jobs}", backend)
+            out = root / f"real-{jobs}"
+            wall, summary = timed_batch(exercise, folder, out, backend)
             backend.close()
+            books[f"-j {jobs}"] = (out / "gradebook.csv").read_text()
             overhead = (wall * jobs - summary.grading_s) / max(1, summary.graded)
             print(
                 f"real grading, -j {jobs}: {summary.graded} graded in {wall:.1f} s = "
                 f"{60 * summary.graded / wall:.1f} submissions/min; mean grading "
                 f"{summary.grading_s / max(1, summary.graded):.2f} s; slot time not grading "
-                f"{1000 * overhead:.0f} ms per submission; not graded {len(summary.not_graded)}"
+                f"{1000 * overhead:.0f} ms per submission; not graded {len(summary.not_graded)}; "
+                f"{grade_mix(out)}"
             )
         if args.dask:
             from grader.grading.distributed import DaskBackend, start_local_cluster
@@ -117,12 +133,15 @@ def main() -> int:
                 backend = DaskBackend(exercise, cluster)
                 wall, summary = timed_batch(exercise, folder, root / "dask", backend)
                 backend.close()
+            books["dask"] = (root / "dask" / "gradebook.csv").read_text()
             overhead = (wall * 2 - summary.grading_s) / max(1, summary.graded)
             print(
                 f"dask LocalCluster, 2 workers: {summary.graded} graded in {wall:.1f} s = "
                 f"{60 * summary.graded / wall:.1f} submissions/min; slot time not grading "
-                f"{1000 * overhead:.0f} ms per submission"
+                f"{1000 * overhead:.0f} ms per submission; {grade_mix(root / 'dask')}"
             )
+        same = len(set(books.values())) == 1
+        print(f"gradebooks of {', '.join(books)} identical: {'yes' if same else 'NO'}")
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return 0
