@@ -75,10 +75,11 @@ def run(args: argparse.Namespace) -> int:
     cluster = None
     try:
         if args.dask:
-            backend, cluster = _dask_backend(exercise, args.dask, args.sandbox)
+            backend, cluster = _dask_backend(exercise, args.dask, args.sandbox, args.exercise)
         options = BatchOptions(
             out=args.out, roster=args.roster, regrade=args.regrade, jobs=args.jobs,
             sandbox=args.sandbox, learner_view=not args.instructor_view,
+            exercise_ref=args.exercise,
         )
         _abandon_on_second_interrupt()
         summary = run_batch(exercise, args.submissions, options, backend=backend)
@@ -105,7 +106,9 @@ def run(args: argparse.Namespace) -> int:
     return summary.exit_code
 
 
-def _dask_backend(exercise: Any, address: str, sandbox: str | None) -> tuple[Any, Any]:
+def _dask_backend(
+    exercise: Any, address: str, sandbox: str | None, exercise_ref: str
+) -> tuple[Any, Any]:
     from grader.grading.distributed import DaskBackend, start_local_cluster
 
     cluster = None
@@ -113,7 +116,7 @@ def _dask_backend(exercise: Any, address: str, sandbox: str | None) -> tuple[Any
         workers = int(address.partition(":")[2] or 2)
         cluster = start_local_cluster(workers=workers)
         address = cluster
-    return DaskBackend(exercise, address, sandbox=sandbox), cluster
+    return DaskBackend(exercise, address, sandbox=sandbox, exercise_ref=exercise_ref), cluster
 
 
 def _abandon_on_second_interrupt() -> None:

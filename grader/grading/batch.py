@@ -203,13 +203,14 @@ def grade_timed(
     machine: Any,
     worker: str,
     grade: GradeFunction | None = None,
+    exercise_ref: str | None = None,
 ) -> GradeOutcome:
     """Grade one submission; a GradingError becomes an outcome, never an exception."""
     from grader.grading import GradeOptions, GradingError
 
     if grade is None:
         from grader.grading import grade_submission as grade
-    options = GradeOptions(seed=None, sandbox=sandbox, machine=machine)
+    options = GradeOptions(seed=None, sandbox=sandbox, machine=machine, exercise_ref=exercise_ref)
     started = time.monotonic()
     try:
         result = grade(exercise, path, options)
@@ -231,8 +232,10 @@ class LocalBackend:
         sandbox: str | None = None,
         grade: GradeFunction | None = None,
         machine: ReadersWriterShare | None = None,
+        exercise_ref: str | None = None,
     ) -> None:
         self.exercise = exercise
+        self.exercise_ref = exercise_ref
         self.slots = jobs or default_jobs()
         self.sandbox = sandbox
         self.grade = grade
@@ -250,6 +253,7 @@ class LocalBackend:
             machine=self.machine,
             worker="local",
             grade=self.grade,
+            exercise_ref=self.exercise_ref,
         )
 
     def close(self) -> None:
@@ -267,6 +271,7 @@ class BatchOptions:
     jobs: int | None = None  # local backend only
     sandbox: str | None = None
     learner_view: bool = True  # student reports as learners may see them (hidden checks masked)
+    exercise_ref: str | None = None  # how the user named the exercise, for replay commands
 
 
 @dataclass
@@ -341,7 +346,9 @@ def run_batch(
     store = ResultStore(options.out / DATABASE_NAME)
     own_backend = backend is None
     if backend is None:
-        backend = LocalBackend(exercise, jobs=options.jobs, sandbox=options.sandbox)
+        backend = LocalBackend(
+            exercise, jobs=options.jobs, sandbox=options.sandbox, exercise_ref=options.exercise_ref
+        )
     progress = Progress(summary.total, progress_stream, tty=tty)
     for warning in classlist.warnings:
         progress.note(f"note: {warning}")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import concurrent.futures
 import hashlib
 import os
+import shlex
 import shutil
 import socket
 import tempfile
@@ -130,6 +131,7 @@ def grade_on_worker(
     submission_files: dict[str, bytes],
     submission_name: str,
     sandbox: str | None,
+    exercise_ref: str | None = None,
 ) -> dict[str, Any]:
     """The Dask task: grade one shipped submission; returns plain data (no pickled classes)."""
     exercise = _exercise_on_worker(exercise_bundle, exercise_id)
@@ -142,14 +144,17 @@ def grade_on_worker(
         pass
     with tempfile.TemporaryDirectory(prefix="grader-submission-") as scratch:
         unpack(submission_files, Path(scratch))
+        graded_path = Path(scratch) / submission_name
         outcome = grade_timed(
             exercise,
-            Path(scratch) / submission_name,
+            graded_path,
             sandbox=sandbox,
             machine=_machine_share(),
             worker=worker,
+            exercise_ref=exercise_ref,
         )
     return {
+        "graded_path": str(graded_path),
         "result": outcome.result.to_dict() if outcome.result is not None else None,
         "error": outcome.error,
         "grading_s": outcome.grading_s,
@@ -158,6 +163,15 @@ def grade_on_worker(
 
 
 # --------------------------------------------------------------------------- coordinator side
+
+
+def _point_replays_home(result: SubmissionResult, worker_path: str, path: Path) -> None:
+    """Replay commands name the worker's scratch copy; make them name the coordinator's file."""
+    old, new = shlex.quote(worker_path), shlex.quote(str(path))
+    result.replay = result.replay.replace(old, new)
+    for check in result.checks:
+        if check.failure is not None and check.failure.replay:
+            check.failure.replay = check.failure.replay.replace(old, new)
 
 
 def start_local_cluster(workers: int = 2, threads_per_worker: int = 1) -> Any:
@@ -178,10 +192,19 @@ class DaskBackend:
 
     name = "dask"
 
-    def __init__(self, exercise: Exercise, address: Any, *, sandbox: str | None = None) -> None:
+    def __init__(
+        self,
+        exercise: Exercise,
+        address: Any,
+        *,
+        sandbox: str | None = None,
+        exercise_ref: str | None = None,
+    ) -> None:
+        """`address`: a scheduler address (tcp://HOST:PORT) or a cluster object."""
         distributed = _require_distributed()
         self.exercise = exercise
         self.sandbox = sandbox
+        self.exercise_ref = exercise_ref
         self.client = distributed.Client(address, set_as_default=False)
         self._slots = (0, 0.0)  # (count, when counted)
         bundle = pack(Path(exercise.folder))
@@ -213,6 +236,7 @@ class DaskBackend:
             files,
             job.submission.path.name,
             self.sandbox,
+            self.exercise_ref,
             pure=False,
             key=f"grade-{job.submission.student}-{job.content_hash[:12]}-{os.urandom(4).hex()}",
         )
@@ -226,9 +250,12 @@ class DaskBackend:
                 outer.set_exception(error)
                 return
             result = data["result"]
+            if result is not None:
+                result = SubmissionResult.from_dict(result)
+                _point_replays_home(result, data["graded_path"], job.submission.path)
             outer.set_result(
                 GradeOutcome(
-                    SubmissionResult.from_dict(result) if result is not None else None,
+                    result,
                     data["error"],
                     data["grading_s"],
                     data["worker"],

@@ -10,6 +10,7 @@ a grade by luck), so whole databases can be compared run against run.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 import signal
@@ -251,6 +252,10 @@ def test_a_dask_local_cluster_gives_the_same_gradebook(
     db = sqlite3.connect(out / "results.db")
     used = {row[0] for row in db.execute("SELECT worker FROM gradings")}
     assert used <= workers and all(w.startswith("tcp://127.0.0.1:") for w in used)
+    # Replay commands name the instructor's copy, not the worker's scratch folder.
+    for student, result in db.execute("SELECT student, result FROM gradings"):
+        replay = json.loads(result)["replay"]
+        assert str(class_dir / f"{ASSIGNMENT}{student}") in replay, replay
 
 
 def test_ctrl_c_finishes_the_gradings_in_flight_and_the_next_run_does_the_rest(
