@@ -52,25 +52,27 @@ def _require_distributed() -> Any:
 
 
 def pack(path: Path) -> dict[str, bytes]:
-    """A file or folder as {relative path: bytes}, rooted at its own name."""
-    files: dict[str, bytes] = {}
-    total = 0
+    """A file or folder as {relative path: bytes}, rooted at its own name.
+
+    Sizes are checked before anything is read, so a huge submission costs no memory.
+    """
     if path.is_file():
-        files[path.name] = path.read_bytes()
-        total = len(files[path.name])
-    else:
-        for root, dirs, names in os.walk(path):
-            dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
-            for name in sorted(names):
-                full = Path(root) / name
-                if full.is_symlink() or not full.is_file():
-                    continue
-                data = full.read_bytes()
-                total += len(data)
-                if total > MAX_SUBMISSION_BYTES:
-                    raise ValueError(f"{path} holds more than {MAX_SUBMISSION_BYTES >> 20} MB")
-                files[str(Path(path.name) / full.relative_to(path))] = data
-    return files
+        if path.stat().st_size > MAX_SUBMISSION_BYTES:
+            raise ValueError(f"{path} is larger than {MAX_SUBMISSION_BYTES >> 20} MB")
+        return {path.name: path.read_bytes()}
+    chosen: list[Path] = []
+    total = 0
+    for root, dirs, names in os.walk(path):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
+        for name in sorted(names):
+            full = Path(root) / name
+            if full.is_symlink() or not full.is_file():
+                continue
+            total += full.stat().st_size
+            if total > MAX_SUBMISSION_BYTES:
+                raise ValueError(f"{path} holds more than {MAX_SUBMISSION_BYTES >> 20} MB")
+            chosen.append(full)
+    return {str(Path(path.name) / full.relative_to(path)): full.read_bytes() for full in chosen}
 
 
 def unpack(files: dict[str, bytes], into: Path) -> None:
