@@ -22,12 +22,16 @@ from grader.results import CheckResult, Status, SubmissionResult
 
 #: Learner output beyond this many characters is cut in the top-level output.
 OUTPUT_CHARS = 8000
+#: One test's feedback beyond this many characters is cut (a long trace or traceback).
+TEST_OUTPUT_CHARS = 16000
 
 
 def _test(number: int, check: CheckResult) -> dict[str, Any]:
     output = check_feedback(check)
     if check.status is not Status.PASSED:
         output = f"[{WORDS[check.status]}]\n{output}".rstrip()
+    if len(output) > TEST_OUTPUT_CHARS:
+        output = output[:TEST_OUTPUT_CHARS] + "\n[feedback cut; the HTML report has all of it]"
     test: dict[str, Any] = {
         "name": check.title,
         "number": str(number),

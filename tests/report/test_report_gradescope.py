@@ -69,3 +69,13 @@ def test_top_output_has_verdict_seed_replay_and_cut_learner_output() -> None:
     assert "Seed: 5" in lines
     assert doc.output.endswith("[output truncated]")
     assert doc.execution_time == 6
+
+
+def test_a_huge_feedback_is_cut_so_results_json_stays_small() -> None:
+    result = samples.leaky_supervisor()
+    crash = next(c for c in result.checks if c.id == "survives-crash")
+    crash.message = "boom " * 20_000
+    doc = _load(result)
+    output = next(t.output for t in doc.tests if t.tags[0] == "survives-crash")
+    assert len(output) < 16_100
+    assert output.endswith("[feedback cut; the HTML report has all of it]")
