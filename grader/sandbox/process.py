@@ -12,6 +12,7 @@ only wraps the command line.
 from __future__ import annotations
 
 import json
+import marshal
 import math
 import os
 import select
@@ -39,6 +40,12 @@ from grader.sandbox.base import (
 )
 
 SUPERVISOR = Path(__file__).with_name("supervise.py")
+# Imported as a module (not run as a script) so its bytecode is cached; appended to
+# sys.path so nothing in this folder can shadow the standard library.
+BOOTSTRAP = (
+    f"import sys; sys.path.append({str(SUPERVISOR.parent)!r}); "
+    "from supervise import main; sys.exit(main())"
+)
 #: Environment variable carrying the run's marker into every process of the run.
 MARKER_ENV = "GRADER_SANDBOX_RUN"
 REPORT_LIMIT = 1 << 16
@@ -178,13 +185,13 @@ class SupervisedChild:
             "cgroup_kill": self.cgroup.kill_file() if self.cgroup else None,
             "cgroup_freezer": self.cgroup.freezer_dir() if self.cgroup else None,
         }
-        config_path = self.run_dir / "supervisor.json"
-        config_path.write_text(json.dumps(config))
+        config_path = self.run_dir / "supervisor.cfg"
+        config_path.write_bytes(marshal.dumps(config))
         self.started = time.monotonic()
         try:
             with open(self.run_dir / "supervisor.log", "wb") as log:
                 self._proc = subprocess.Popen(
-                    [sys.executable, "-I", "-S", str(SUPERVISOR), str(config_path), self.marker],
+                    [sys.executable, "-I", "-S", "-c", BOOTSTRAP, str(config_path), self.marker],
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,
                     stderr=log,
@@ -244,16 +251,29 @@ class SupervisedChild:
             self._kill_supervisor()
             self._proc.wait()
         self._result = self._finish()
+        self._close_fd("_report_fd")
         return self._result
 
     def close(self) -> None:
-        """Close the parent's end of the results channel (after the caller has read it)."""
-        for fd in (self.channel_fd, self._report_fd):
+        """Close the parent's end of the results channel (after the caller has read it).
+
+        wait() leaves the channel open so that records still buffered in it can be read."""
+        self._close_fd("channel_fd")
+        self._close_fd("_report_fd")
+
+    def _close_fd(self, attr: str) -> None:
+        fd = getattr(self, attr, -1)
+        if fd >= 0:
+            setattr(self, attr, -1)
             try:
                 os.close(fd)
             except OSError:
                 pass
-        self.channel_fd = self._report_fd = -1
+
+    def __del__(self) -> None:
+        # A safety net for callers that forget close(): never leak the pipe ends.
+        self._close_fd("channel_fd")
+        self._close_fd("_report_fd")
 
     def __enter__(self) -> SupervisedChild:
         return self

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
-import json
+import marshal
 import os
 import resource
 import selectors
@@ -58,8 +58,56 @@ def _proc_table() -> dict[int, tuple[int, str]]:
     return table
 
 
+def _children(pid: int) -> list[int] | None:
+    """Children of `pid` from /proc/PID/task/*/children (None where the kernel lacks it)."""
+    found: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children", "rb") as f:
+                found.extend(int(x) for x in f.read().split())
+        except FileNotFoundError:
+            if not os.path.exists(f"/proc/{pid}/task/{tid}"):
+                continue  # the thread is gone
+            return None
+        except OSError:
+            continue
+    return found
+
+
+def _state(pid: int) -> str | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    return data[data.rfind(b")") + 2 :].split(b" ", 1)[0].decode()
+
+
 def descendants(root: int) -> dict[int, str]:
-    """Every process below `root` (pid -> state), zombies included."""
+    """Every process below `root` (pid -> state), zombies included.
+
+    Walks /proc/PID/task/*/children (a few reads per process of the tree); falls back to
+    scanning all of /proc where that file does not exist."""
+    found: dict[int, str] = {}
+    stack = [root]
+    while stack:
+        kids = _children(stack.pop())
+        if kids is None:
+            return _descendants_by_scan(root)
+        for child in kids:
+            if child not in found:
+                state = _state(child)
+                if state is not None:
+                    found[child] = state
+                    stack.append(child)
+    return found
+
+
+def _descendants_by_scan(root: int) -> dict[int, str]:
     table = _proc_table()
     children: dict[int, list[int]] = {}
     for pid, (ppid, _state) in table.items():
@@ -369,9 +417,33 @@ def fcntl_dup_high(fd: int) -> int:
     return fcntl.fcntl(fd, fcntl.F_DUPFD, 10)
 
 
+def to_json(report: dict) -> str:
+    """A flat dict of str/int/float/bool/None as JSON (the json module costs ~7 ms to import)."""
+    def value(v: object) -> str:
+        if v is None:
+            return "null"
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, (int, float)):
+            return repr(v) if v == v and v not in (float("inf"), float("-inf")) else "null"
+        text = str(v)
+        out = ['"']
+        for ch in text:
+            if ch in ('"', "\\"):
+                out.append("\\" + ch)
+            elif ord(ch) < 0x20 or 0xD800 <= ord(ch) <= 0xDFFF:
+                out.append(f"\\u{ord(ch):04x}")
+            else:
+                out.append(ch)
+        out.append('"')
+        return "".join(out)
+
+    return "{" + ", ".join(f"{value(str(k))}: {value(v)}" for k, v in report.items()) + "}"
+
+
 def main() -> int:
     with open(sys.argv[1], "rb") as f:
-        config = json.load(f)
+        config = marshal.load(f)  # written by the grader (trusted direction only)
     report_fd = int(config["report_fd"])
     os.set_blocking(report_fd, True)
     # SIGTERM, not SIGKILL: if the grader dies, the supervisor still tears the tree down
@@ -386,7 +458,7 @@ def main() -> int:
         report = supervisor.run()
     except BaseException as exc:  # noqa: BLE001 - reported to the grader as a sandbox fault
         report = {"error": f"supervisor: {type(exc).__name__}: {exc}"}
-    data = (json.dumps(report) + "\n").encode()
+    data = (to_json(report) + "\n").encode()
     while data:
         try:
             data = data[os.write(report_fd, data) :]

@@ -158,14 +158,23 @@ class Sandbox:
         return Outcome(result, channel, find_survivors(self.mark, child.marker), elapsed, child)
 
 
-@pytest.fixture(params=BACKEND_NAMES)
-def sandbox(request: pytest.FixtureRequest, tmp_path: Path) -> Sandbox:
-    backend = make_backend(request.param)
+def _sandbox(name: str, tmp_path: Path) -> Sandbox:
+    backend = make_backend(name)
     ok, why = backend.available()
     if not ok:
-        pytest.skip(f"{request.param} unavailable here: {why}")
-    return Sandbox(request.param, tmp_path)
+        pytest.skip(f"{name} unavailable here: {why}")
+    return Sandbox(name, tmp_path)
 
 
-#: Short budgets for behaviours that only the wall clock can end.
-SHORT = Limits(wall_seconds=1.0, cpu_seconds=30, grace_seconds=0.2)
+@pytest.fixture(params=["process", "bwrap"])
+def sandbox(request: pytest.FixtureRequest, tmp_path: Path) -> Sandbox:
+    """Each backend as `choose()` would give it (cgroups on where writable)."""
+    return _sandbox(request.param, tmp_path)
+
+
+@pytest.fixture(params=BACKEND_NAMES)
+def limited_sandbox(request: pytest.FixtureRequest, tmp_path: Path) -> Sandbox:
+    """Also the process backend on rlimits alone (a laptop without writable cgroups): for
+    the tests whose outcome depends on which layer enforces a limit."""
+    return _sandbox(request.param, tmp_path)
+

@@ -40,11 +40,12 @@ def code(text: str) -> str:
 # -- processes and threads ----------------------------------------------------------------
 
 
-def test_fork_bomb_is_capped_by_the_process_limit_and_fully_killed(sandbox):
+def test_fork_bomb_is_capped_by_the_process_limit_and_fully_killed(limited_sandbox):
+    sb = limited_sandbox
     limits = Limits(wall_seconds=1.0, cpu_seconds=30, processes=16, grace_seconds=0.2)
-    if not sandbox.pids_bounded(limits):
+    if not sb.pids_bounded(limits):
         pytest.skip("no pids cgroup and running as root: a fork bomb cannot be bounded here")
-    out = sandbox.run(code("""
+    out = sb.run(code("""
         import os, time
         while True:
             try:
@@ -58,11 +59,12 @@ def test_fork_bomb_is_capped_by_the_process_limit_and_fully_killed(sandbox):
     assert out.elapsed < 6
 
 
-def test_thread_bomb_stops_at_the_process_limit(sandbox):
+def test_thread_bomb_stops_at_the_process_limit(limited_sandbox):
+    sb = limited_sandbox
     limits = Limits(wall_seconds=10, cpu_seconds=30, processes=24)
-    if not sandbox.pids_bounded(limits):
+    if not sb.pids_bounded(limits):
         pytest.skip("no pids cgroup and running as root: threads cannot be bounded here")
-    out = sandbox.run(code("""
+    out = sb.run(code("""
         import threading, time
         ev = threading.Event()
         n = 0
@@ -81,8 +83,9 @@ def test_thread_bomb_stops_at_the_process_limit(sandbox):
     assert out.survivors == []
 
 
-def test_double_forked_setsid_daemon_does_not_survive(sandbox):
-    out = sandbox.run(code("""
+def test_double_forked_setsid_daemon_does_not_survive(limited_sandbox):
+    sb = limited_sandbox
+    out = sb.run(code("""
         import os, sys, time
         mark = os.environ["MARK"]
         if os.fork() == 0:
@@ -116,8 +119,9 @@ def test_daemon_with_a_clean_environment_does_not_survive(sandbox):
     assert out.survivors == []
 
 
-def test_killing_the_parent_does_not_leave_processes_or_hang(sandbox):
-    out = sandbox.run(code("""
+def test_killing_the_parent_does_not_leave_processes_or_hang(limited_sandbox):
+    sb = limited_sandbox
+    out = sb.run(code("""
         import os, signal, sys, time
         if os.fork() == 0:
             time.sleep(300)
@@ -126,7 +130,7 @@ def test_killing_the_parent_does_not_leave_processes_or_hang(sandbox):
     """), SHORT)
     assert out.survivors == []
     assert out.elapsed < SHORT_BOUND + 3
-    if sandbox.isolated:
+    if sb.isolated:
         # getppid() is bwrap's init inside the namespace: SIGKILL from inside is ignored.
         assert out.result.error is None
         assert out.result.killed == "wall-clock"
@@ -157,8 +161,9 @@ def test_infinite_loop_is_ended_by_the_wall_clock(sandbox, where):
     assert out.survivors == []
 
 
-def test_cpu_limit_ends_a_busy_loop_with_sigxcpu(sandbox):
-    out = sandbox.run("while True:\n    pass\n", Limits(wall_seconds=10, cpu_seconds=1))
+def test_cpu_limit_ends_a_busy_loop_with_sigxcpu(limited_sandbox):
+    sb = limited_sandbox
+    out = sb.run("while True:\n    pass\n", Limits(wall_seconds=10, cpu_seconds=1))
     assert out.result.killed == "cpu"
     assert out.result.signal == signal.SIGXCPU
     assert out.elapsed < 5
@@ -244,13 +249,14 @@ def test_early_exit_zero_sends_nothing_on_the_channel(sandbox, exit_call):
 
 
 @pytest.mark.parametrize("kind", ["python-frames", "c-stack"])
-def test_recursion_bomb_ends_with_an_error_not_a_hang(sandbox, kind):
+def test_recursion_bomb_ends_with_an_error_not_a_hang(limited_sandbox, kind):
+    sb = limited_sandbox
     if kind == "python-frames":  # 3.11+ frames live on the heap: this is a memory bomb
         text = "def f(n):\n    return f(n + 1) + 1\nf(0)\n"
     else:  # repr of a deep list recurses in C: the C stack overflows (SIGSEGV)
         text = "l = []\nfor i in range(10**5):\n    l = [l]\nrepr(l)\n"
-    out = sandbox.run("import sys\nsys.setrecursionlimit(10**7)\n" + text,
-                      Limits(wall_seconds=10, memory_bytes=192 << 20, address_space_bytes=384 << 20))
+    out = sb.run("import sys\nsys.setrecursionlimit(10**7)\n" + text,
+                      Limits(wall_seconds=10, memory_bytes=128 << 20, address_space_bytes=256 << 20))
     assert out.result.killed != "wall-clock"
     assert out.result.exit_code != 0
     assert out.survivors == []
@@ -275,9 +281,10 @@ def test_closing_every_file_descriptor_does_not_confuse_the_sandbox(sandbox):
 # -- memory, disk, output -----------------------------------------------------------------
 
 
-def test_memory_bomb_is_stopped_at_the_memory_limit(sandbox):
+def test_memory_bomb_is_stopped_at_the_memory_limit(limited_sandbox):
+    sb = limited_sandbox
     limits = Limits(wall_seconds=10, memory_bytes=128 << 20, address_space_bytes=512 << 20)
-    out = sandbox.run(code("""
+    out = sb.run(code("""
         chunks = []
         for i in range(64):          # 64 x 16 MiB = 1 GiB, touched page by page
             chunks.append(bytearray(16 << 20))
@@ -292,15 +299,17 @@ def test_memory_bomb_is_stopped_at_the_memory_limit(sandbox):
     assert out.survivors == []
 
 
-def test_single_huge_allocation_fails_with_memory_error(sandbox):
-    out = sandbox.run("b = bytearray(10 ** 12)\n")
+def test_single_huge_allocation_fails_with_memory_error(limited_sandbox):
+    sb = limited_sandbox
+    out = sb.run("b = bytearray(10 ** 12)\n")
     assert "MemoryError" in out.stderr
     assert out.result.exit_code == 1
 
 
-def test_disk_filler_is_capped_at_the_file_size_limit(sandbox):
+def test_disk_filler_is_capped_at_the_file_size_limit(limited_sandbox):
+    sb = limited_sandbox
     limit = 4 << 20
-    out = sandbox.run(code("""
+    out = sb.run(code("""
         import os
         with open("big", "wb") as f:
             try:
@@ -311,7 +320,7 @@ def test_disk_filler_is_capped_at_the_file_size_limit(sandbox):
                 print("stopped", e.errno)
     """), Limits(file_bytes=limit, output_bytes=64 << 10, wall_seconds=10))
     assert "stopped 27" in out.stdout  # EFBIG
-    assert (sandbox.workdir / "big").stat().st_size <= limit
+    assert (sb.workdir / "big").stat().st_size <= limit
 
 
 def test_private_tmp_is_size_capped_and_not_the_hosts(sandbox, tmp_path):
