@@ -68,7 +68,7 @@ def text_report(shown: SubmissionResult, *, color: bool = False) -> str:
     lines.append("")
     lines.append(style.dim(f"Seed {shown.seed}"))
     if shown.replay:
-        lines.append(f"Replay: {shown.replay}")
+        lines.append(f"Replay: {visible_controls(shown.replay)}")
     return "\n".join(lines) + "\n"
 
 
@@ -95,7 +95,7 @@ def _check_lines(check: CheckResult, width: int, style: _Style) -> list[str]:
         lines.append(indent + style.paint("Hint: ", "36") + hint_lines[0])
         lines.extend(indent + "      " + part for part in hint_lines[1:])
     if failure is not None and failure.replay:
-        lines.append(indent + "Replay this failure: " + failure.replay)
+        lines.append(indent + "Replay this failure: " + visible_controls(failure.replay))
     return lines
 
 
