@@ -331,7 +331,9 @@ class _Driver:
                 "--only", ",".join(ids)]
         if self.exercise.instrument:
             argv += ["--plugin", "grader.explore.pytest_plugin"]
-        if self.options.coverage:
+        if self.options.coverage and self.exercise.family == "threads":
+            # coverage does not follow forked children: for process exercises it would mark
+            # the code that ran in a child as never executed
             argv.append("--coverage")
         return argv
 

@@ -58,10 +58,11 @@ def describe_exception(exc: BaseException, folder: str, longrepr: str = "") -> t
         text = str(exc).strip() or "an assertion of the check failed"
         # pytest appends its introspection after the author's message; keep the message first
         message = text.split("\nassert ", 1)[0].strip()
+        details = longrepr or text[len(message):].strip()
         return "failed", {
             "kind": "assertion",
             "message": _clip(message, MESSAGE_LIMIT),
-            "details": _clip(longrepr or text, DETAILS_LIMIT) if longrepr else None,
+            "details": _clip(details, DETAILS_LIMIT) if details else None,
         }
     where = _learner_location(exc.__traceback__, folder)
     name = type(exc).__name__
@@ -90,6 +91,16 @@ class Reporter:
         self.by_function = {"test_" + w.replace("-", "_"): w for w in wanted}
         self.current: dict[str, Any] = {}
         self.collect_errors: list[str] = []
+
+    def pytest_configure(self, config: Any) -> None:
+        # pytest's assertion explanations ask for the terminal writer; the real terminal
+        # reporter is off (its output would mix with the learner's), so give them a quiet one
+        if config.pluginmanager.get_plugin("terminalreporter") is None:
+            from _pytest._io import TerminalWriter
+
+            quiet = type("QuietTerminal", (), {})()
+            quiet._tw = TerminalWriter(file=open(os.devnull, "w"))  # noqa: SIM115
+            config.pluginmanager.register(quiet, "terminalreporter")
 
     # -- collection --------------------------------------------------------------------
 
@@ -138,8 +149,9 @@ class Reporter:
             self.current["status"] = "skipped"
             self.current["failure"] = {"kind": "skipped", "message": str(exc) or "skipped"}
             return
-        status, failure = describe_exception(exc, self.folder, str(call.excinfo.getrepr(
-            style="short", chain=False)) if isinstance(exc, AssertionError) else "")
+        # pytest's own representation needs its terminal reporter, which the harness turns off;
+        # an assertion rewritten by pytest already carries its explanation in str(exc)
+        status, failure = describe_exception(exc, self.folder)
         self.current["status"], self.current["failure"] = status, failure
 
     def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
