@@ -102,3 +102,15 @@ def test_a_folder_submission_with_a_helper_module_passes(tmp_path):
                                          .replace("class Counter", "class Box"))
     code, result = grade_json("counter", tmp_path)
     assert code == 0, json.dumps(result["checks"], indent=1)
+
+
+def test_a_failed_comparison_reports_the_checks_own_message(tmp_path):
+    # pytest explains `==` failures through its terminal writer, which the harness replaces
+    off_by_one = tmp_path / "counter.py"
+    off_by_one.write_text((SOLUTIONS / "counter" / "reference.py").read_text()
+                          .replace("return self._value", "return self._value + 1"))
+    _, result = grade_json("counter", off_by_one, "--check", "starts-at-start")
+    check = result["checks"][-1]
+    assert check["status"] == "failed"
+    assert check["message"] == "Counter() should start at 0"
+    assert "assert 1 == 0" in check["failure"]["details"]
