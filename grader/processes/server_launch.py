@@ -144,7 +144,9 @@ def launch(submission_dir: str | Path, entry: str, mode: str = "call",
     """Start the learner's server on a fresh socket path (in a fresh short temp folder)."""
     if mode not in ("call", "script"):
         raise ValueError(f"mode must be 'call' or 'script', not {mode!r}")
-    workdir = Path(tempfile.mkdtemp(prefix="kv-", dir="/tmp"))
+    # a Unix socket path must stay under ~108 bytes: use TMPDIR only when it is short
+    base = tempfile.gettempdir()
+    workdir = Path(tempfile.mkdtemp(prefix="kv-", dir=base if len(base) < 60 else "/tmp"))
     sock_path = str(workdir / "kv.sock")
     output_path = workdir / "server.out"
     grader_root = str(Path(__file__).resolve().parents[2])
