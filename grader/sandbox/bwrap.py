@@ -140,5 +140,6 @@ class BwrapBackend(ProcessBackend):
 
     def start(self, request: SandboxRequest) -> SupervisedChild:
         return SupervisedChild(
-            request, self.name, self.command(request), self.use_cgroups, signal_in_exit_code=True
+            request, self.name, self.command(request), self.use_cgroups,
+            signal_in_exit_code=True, wrapper_tasks=2,
         )

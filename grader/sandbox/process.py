@@ -11,6 +11,7 @@ only wraps the command line.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import marshal
 import math
@@ -78,8 +79,21 @@ def rlimits_for(limits: Limits) -> dict[str, tuple[int, int]]:
         "CORE": (0, 0),
     }
     if os.geteuid() != 0:  # root ignores RLIMIT_NPROC; the pids cgroup is the limit there
-        out["NPROC"] = (limits.processes, limits.processes)
+        # RLIMIT_NPROC counts every task of the real user id, machine-wide: allow the run
+        # `processes` more than the user already has (untested here: the tests run as root).
+        nproc = limits.processes + _tasks_of_user(os.getuid())
+        out["NPROC"] = (nproc, nproc)
     return {k: (int(s), int(h)) for k, (s, h) in out.items()}
+
+
+def _tasks_of_user(uid: int) -> int:
+    """Threads (tasks) currently owned by `uid`: what RLIMIT_NPROC compares against."""
+    total = 0
+    for proc in psutil.process_iter(["uids", "num_threads"]):
+        uids = proc.info["uids"]
+        if uids is not None and uids.real == uid:
+            total += proc.info["num_threads"] or 1
+    return total
 
 
 @cache
@@ -128,6 +142,7 @@ class SupervisedChild:
         command: list[str],
         use_cgroups: bool,
         signal_in_exit_code: bool = False,
+        wrapper_tasks: int = 0,
     ) -> None:
         self.request = request
         self._signal_in_exit_code = signal_in_exit_code
@@ -158,7 +173,11 @@ class SupervisedChild:
         self.cgroup: cgroups.RunCgroup | None = None
         if use_cgroups:
             try:
-                self.cgroup = cgroups.RunCgroup.create(_cgroup_layout(), self.limits)
+                # The wrapper's own processes (bwrap and its init) count against pids.max.
+                cg_limits = dataclasses.replace(
+                    self.limits, processes=self.limits.processes + wrapper_tasks
+                )
+                self.cgroup = cgroups.RunCgroup.create(_cgroup_layout(), cg_limits)
             except OSError as exc:
                 raise SandboxError(f"cannot create the run's cgroups: {exc}") from exc
 
