@@ -97,6 +97,9 @@ class RunningChild(Protocol):
     def wait(self) -> RunResult:
         """Wait for the end (enforcing the wall clock), tear down the tree, return the result."""
 
+    def close(self) -> None:
+        """Close the parent's end of the channel; call it after wait() and the last read."""
+
 
 class Backend(Protocol):
     name: str

@@ -20,7 +20,7 @@ import sysconfig
 from functools import cache
 from pathlib import Path
 
-from grader.sandbox.base import SandboxRequest
+from grader.sandbox.base import SandboxError, SandboxRequest
 from grader.sandbox.process import ProcessBackend, SupervisedChild
 
 BWRAP = "/usr/bin/bwrap"
@@ -90,8 +90,10 @@ def bwrap_command(request: SandboxRequest, bwrap: str = BWRAP) -> list[str]:
     for path in python_paths():
         args += ["--ro-bind", str(path), str(path)]
     for path in request.readable:
-        resolved = str(Path(path).resolve())
-        args += ["--ro-bind", resolved, resolved]
+        resolved = Path(path).resolve()
+        if not resolved.exists():
+            raise SandboxError(f"readable path {resolved} does not exist")
+        args += ["--ro-bind", str(resolved), str(resolved)]
     args += ["--bind", workdir, workdir, "--chdir", workdir, "--"]
     return args + list(request.argv)
 

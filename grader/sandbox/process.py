@@ -42,10 +42,11 @@ from grader.sandbox.base import (
 
 SUPERVISOR = Path(__file__).with_name("supervise.py")
 # Imported as a module (not run as a script) so its bytecode is cached; appended to
-# sys.path so nothing in this folder can shadow the standard library.
+# sys.path so nothing in this folder can shadow the standard library; os._exit skips the
+# interpreter's finalisation (the report is already written).
 BOOTSTRAP = (
     f"import sys; sys.path.append({str(SUPERVISOR.parent)!r}); "
-    "from supervise import main; sys.exit(main())"
+    "from supervise import main; import os; code = main(); sys.stderr.flush(); os._exit(code)"
 )
 #: Environment variable carrying the run's marker into every process of the run.
 MARKER_ENV = "GRADER_SANDBOX_RUN"
