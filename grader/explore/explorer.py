@@ -143,7 +143,7 @@ def _scenario_main(sched: Scheduler, scenario: _Scenario, holder: dict[str, Any]
         try:
             result = scenario.invariant(state)
         except AssertionError as exc:
-            text = str(exc) or "an assertion failed"
+            text = _assertion_text(exc)
             sched.fail(RunFailure("invariant",
                                   f"After all threads finished, a check failed: {text}"))
             raise Abort from None
@@ -151,6 +151,15 @@ def _scenario_main(sched: Scheduler, scenario: _Scenario, holder: dict[str, Any]
             sched.fail(RunFailure("invariant", "After all threads finished, the invariant "
                                                "returned False."))
             raise Abort
+
+
+def _assertion_text(exc: AssertionError) -> str:
+    """The check author's message, without the `assert a == b` explanation pytest appends."""
+    text = str(exc)
+    cut = text.find("\nassert ")
+    if cut >= 0:
+        text = text[:cut]
+    return text.strip() or "an assertion failed"
 
 
 def _bind(body: Callable[[Any], Any], state: Any) -> Callable[[], Any]:
@@ -312,8 +321,9 @@ def _confirm_and_explain(scenario: _Scenario, found: RunResult, *, seed: int, la
     switches = sum(1 for c, d in final.log if c != d)
     rf = final.failure
     details = (f"Found by {label} on schedule {run_number} of {runs} (seed {seed}); after "
-               f"shrinking, {switches} scheduling choice{'s' if switches != 1 else ''} differ "
-               "from letting the running thread go on.")
+               f"shrinking, {switches} scheduling choice"
+               f"{'s differ' if switches != 1 else ' differs'} from letting the running "
+               "thread go on.")
     if rf.details:
         details += "\n" + rf.details
     return ExplorationFailure(rf.kind, rf.message, trace=_trace(final), deadlock=rf.deadlock,

@@ -392,7 +392,10 @@ class Scheduler:
         except WouldBlock:
             return
         except AssertionError as exc:
-            self.fail_always(mt, str(exc) or "an assertion failed")
+            text = str(exc)
+            cut = text.find("\nassert ")
+            self.fail_always(mt, (text[:cut] if cut >= 0 else text).strip()
+                             or "an assertion failed")
         except Exception as exc:
             self.fail_always(mt, f"it raised {type(exc).__name__}: {exc}")
         else:

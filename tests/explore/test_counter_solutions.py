@@ -1,0 +1,71 @@
+"""The `counter` exercise's known solutions under the scenarios its no-lost-updates check runs.
+
+Every buggy counter expected to fail `no-lost-updates` is caught under 20 seeds with default
+settings; the reference and the other correct counters pass under 100 seeds (40 schedules per
+scenario by default, the full 300 with GRADER_EXPLORE_FULL=1).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from grader.explore import explore, instrument
+
+SOLUTIONS = Path(__file__).resolve().parents[2] / "solutions" / "counter"
+FULL = os.environ.get("GRADER_EXPLORE_FULL") == "1"
+
+
+def solutions(expect: str) -> list[str]:
+    if not SOLUTIONS.is_dir():
+        return []
+    return sorted(p.stem for p in SOLUTIONS.glob("*.py")
+                  if p.read_text().startswith(f"# expect: {expect}"))
+
+
+@pytest.fixture(scope="module")
+def counters(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("counters")
+    for path in SOLUTIONS.glob("*.py"):
+        shutil.copy(path, folder / f"counter_sol_{path.stem}.py")
+    instrument.install([str(folder)])
+    sys.path.insert(0, str(folder))
+    yield lambda stem: importlib.import_module(f"counter_sol_{stem}")
+    sys.path.remove(str(folder))
+
+
+def scenarios(module):
+    """The check's three scenarios: (threads, increments each, step)."""
+    for threads, each, step in ((2, 1, 1), (2, 2, 1), (3, 1, 2)):
+        def body(counter, each=each, step=step):
+            for _ in range(each):
+                counter.increment(step)
+
+        def invariant(counter, expected=threads * each * step):
+            assert counter.value() == expected, f"expected {expected}, got {counter.value()}"
+
+        yield dict(setup=module.Counter, threads=[body] * threads, invariant=invariant)
+
+
+@pytest.mark.parametrize("stem", solutions("fail no-lost-updates"))
+def test_buggy_counter_is_caught_under_20_seeds(counters, stem):
+    module = counters(stem)
+    for seed in range(20):
+        failures = [o.failure for o in (explore(**sc, seed=seed) for sc in scenarios(module))
+                    if not o.ok]
+        assert failures, f"{stem}: seed {seed} found nothing"
+        assert failures[0].kind in ("invariant", "deadlock", "exception")
+
+
+@pytest.mark.parametrize("stem", solutions("pass"))
+def test_correct_counter_passes_under_100_seeds(counters, stem):
+    module = counters(stem)
+    for seed in range(100):
+        for scenario in scenarios(module):
+            outcome = explore(**scenario, seed=seed, runs=300 if FULL else 40)
+            assert outcome.ok, (stem, seed, outcome.failure and outcome.failure.message)
