@@ -63,6 +63,21 @@ SUBMISSIONS = {
 }
 
 
+#: In-process forgery: the checks share the interpreter with the learner's code (thread
+#: exercises), so patching pytest at import time is beyond what a sandbox can contain.
+PATCH_PYTEST = textwrap.dedent("""
+    import _pytest.python
+    _pytest.python.Function.runtest = lambda self: None
+    class Counter:
+        def __init__(self, start=0):
+            self.v = start
+        def increment(self, n=1):
+            pass
+        def value(self):
+            return self.v
+""")
+
+
 @pytest.fixture(scope="module")
 def exercise(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`counter` with 3-second checks, 256 MiB of memory and a unique id."""
@@ -120,3 +135,21 @@ def test_hostile_submission_fails_with_a_reason_and_leaves_nothing(
     assert elapsed < BUDGET
     assert survivors(exercise.name) == []
     assert sorted(p.name for p in tmp_path.parent.iterdir()) == outside
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="in-process checks share the interpreter with learner "
+                   "code: patching pytest forges passes (docs/threat-model.md, point 4)")
+def test_patching_pytest_in_process_does_not_forge_passes(exercise: Path, tmp_path: Path) -> None:
+    submission = tmp_path / "counter.py"
+    submission.write_text(PATCH_PYTEST)
+    done = subprocess.run(
+        [sys.executable, "-m", "grader", "check", str(exercise), str(submission),
+         "--format", "json", "--seed", "1"],
+        capture_output=True, timeout=BUDGET + 30, cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    report = json.loads(done.stdout)
+    by_id = {c["id"]: c for c in report["checks"]}
+    assert by_id["increments-add-up"]["status"] != "passed"
+    assert done.returncode == 1
