@@ -225,3 +225,36 @@ def test_explorer_fixture_seeds_from_the_check_and_replays_from_the_environment(
                             timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"REPLAY {replay} 1" in result.stdout
+
+
+CROSS_VERSION_SCRIPT = """
+import sys
+sys.path[:0] = [{repo!r}, {learner!r}]
+from grader.explore import explore, instrument
+instrument.install([{learner!r}])
+import classic as c
+def buffer(cls):
+    return dict(setup=lambda: cls(1), threads=[lambda s: [s.put(i) for i in range(2)],
+                                               lambda s: s.get(), lambda s: s.get()])
+cases = [dict(setup=c.RacyCounter, threads=[lambda s: s.increment()] * 2,
+              invariant=lambda s: s.value == 2),
+         buffer(c.NotifyOneBuffer), buffer(c.IfBuffer)]
+for case in cases:
+    for seed in range(4):
+        o = explore(**case, seed=seed)
+        print(o.runs, o.steps, o.failure.kind, o.failure.replay)
+"""
+
+
+def test_same_seed_gives_the_same_schedules_on_every_python_version():
+    from test_instrument import interpreters
+
+    learner = str(Path(__file__).parent / "learner")
+    script = CROSS_VERSION_SCRIPT.format(repo=str(REPO), learner=learner)
+    outputs = {}
+    for exe in interpreters():
+        result = subprocess.run([exe, "-c", script], capture_output=True, text=True,
+                                timeout=300)
+        assert result.returncode == 0, (exe, result.stderr)
+        outputs[exe] = result.stdout
+    assert len(set(outputs.values())) == 1, outputs
