@@ -98,8 +98,16 @@ def descendants(root: psutil.Process | None = None) -> list[psutil.Process]:
 
 
 def open_fds() -> set[int]:
-    """The file descriptors open in this process now."""
-    return {int(fd) for fd in os.listdir("/proc/self/fd")}
+    """The file descriptors open in this process now (not counting the listing's own)."""
+    listed = {int(fd) for fd in os.listdir("/proc/self/fd")}
+    still_open = set()
+    for fd in listed:  # the descriptor listdir used is closed again by now
+        try:
+            os.fstat(fd)
+        except OSError:
+            continue
+        still_open.add(fd)
+    return still_open
 
 
 class ProcessWatch:

@@ -122,7 +122,7 @@ def test_split_requests(server: ServerHandle, rng: random.Random) -> None:
     with KVClient(server.sock_path) as c:
         for i in range(6):
             c.send_split({"op": "set", "key": f"split{i}", "value": i * 11}, rng=rng,
-                         max_piece=3, pause_s=0.002)
+                         max_piece=3, pause_s=0.005)
             try:
                 got = c.read(timeout_s=REPLY_S)
             except (ServerSilent, ServerClosed, ValueError) as exc:
