@@ -91,8 +91,11 @@ def _wait_blocked(actor: _Actor, method: str) -> None:
             return  # it got in: the caller's order check will judge that
         stack = _stack(actor.thread)
         asleep = _os_state(actor.thread) in ("S", "D")
-        inside_method = stack is not None and any(code.co_name == method for code, _ in stack)
-        if asleep and inside_method and stack == last:
+        # Before it is inside, the actor's only blocking call is the acquire (whatever the
+        # learner named the functions behind it), so a sleeping, unmoving actor that has
+        # entered its run loop is blocked in `method`.
+        started = stack is not None and any(code is _Actor._run.__code__ for code, _ in stack)
+        if asleep and started and stack == last:
             steady += 1
             if steady >= 3:
                 return
