@@ -240,6 +240,17 @@ def explore(setup: Callable[[], Any], threads: Sequence[Callable[[Any], Any]], *
     if runtime.MANAGED and runtime.current() is not None:
         raise RuntimeError("explore cannot be nested inside an exploration")
     scenario = _Scenario(setup, list(threads), invariant, always, max_steps)
+    try:
+        return _explore(scenario, seed=seed, runs=runs, strategy=strategy, replay=replay)
+    finally:
+        # Primitives made before the exploration (module-level ones) leave it as they entered.
+        for obj, snapshot in scenario.snapshots.values():
+            obj._restore(snapshot)
+            obj._run = None
+
+
+def _explore(scenario: _Scenario, *, seed: int, runs: int, strategy: str,
+             replay: str | None) -> Outcome:
     started = time.perf_counter()
     total_steps = 0
     if replay is not None:

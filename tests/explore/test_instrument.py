@@ -246,3 +246,24 @@ def test_instrumented_module_imports_on_every_python(tmp_path):
         assert result.returncode == 0, (exe, result.stderr)
         assert result.stdout.strip() == "([], 90)", (exe, result.stdout)
     assert found >= 1
+
+
+def test_module_level_primitives_start_every_schedule_afresh(learner_dir):
+    write(learner_dir, "globallock", """
+        import threading
+        LOCK = threading.Lock()
+        SLOTS = threading.Semaphore(1)
+        READY = threading.Event()
+        def grab_and_fail():
+            SLOTS.acquire()
+            READY.set()
+            LOCK.acquire()
+            raise ValueError("left the lock held")
+    """)
+    import globallock
+
+    # The failing schedule is replayed to confirm and shrink it: each replay must start with
+    # the lock free and the semaphore at 1, or it would deadlock instead of failing the same way.
+    outcome = explore(lambda: None, [lambda s: globallock.grab_and_fail()], seed=0)
+    assert outcome.failure.kind == "exception" and "ValueError" in outcome.failure.message
+    assert not globallock.LOCK.locked() and not globallock.READY.is_set()
