@@ -79,11 +79,14 @@ def test_releases_all(submission):
     if released.wait(0.3):
         raise CheckFailure("early", "With 2 of 3 parties arrived, wait() returned; it must "
                                     "block until the third arrives.")
-    got.append(barrier.wait())
-    for t in first:
-        t.join(PATIENCE)
-    if any(t.is_alive() for t in first):
-        raise CheckFailure("hang", "After the third party arrived, the first two were still "
+    last = threading.Thread(target=lambda: got.append(barrier.wait()), daemon=True)
+    last.start()
+    deadline = time.monotonic() + PATIENCE
+    for t in [*first, last]:
+        t.join(max(0.0, deadline - time.monotonic()))
+    stuck = sum(t.is_alive() for t in [*first, last])
+    if stuck:
+        raise CheckFailure("hang", f"After the third party arrived, {stuck} of the 3 were still "
                                    f"blocked in wait() {PATIENCE:.0f} s later.")
     assert sorted(got) == [0, 1, 2], (
         f"Three parties must get the indices 0, 1 and 2 in some order; they got {got}."
