@@ -202,7 +202,7 @@ def test_many_clients(server: ServerHandle) -> None:
 
 
 def test_incr_atomic(submission_dir: Path, seed: int) -> None:
-    clients, each = 16, 40
+    clients, each = 12, 30
     # pause the server's own code at random bytecodes so a thread switch can land anywhere
     with _start(submission_dir, widen=(seed, 0.01, 0.0005)) as server:
 

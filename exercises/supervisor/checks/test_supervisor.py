@@ -183,18 +183,25 @@ def test_retries(submission: ModuleType, scratch: Path) -> None:
                             (faults.counted_hang, (hang_log, 60.0)),
                             (faults.crash_first, (flaky_log, "recovered")),
                             (faults.counted_raise, (err_log,))],
-               workers=2, timeout=0.6, retries=2)
+               workers=2, timeout=0.6, retries=1)
     _expect(got, [("crashed", "exit code 3"), ("timeout", None), ("ok", "recovered"),
                   ("error", "ValueError: bad input")],
             ["always exits with code 3", "always hangs", "crashes once, then succeeds",
-             "raises ValueError"], "With retries=2")
-    counts = {"crashing": (faults.attempts(crash_log), 3), "hanging": (faults.attempts(hang_log), 3),
+             "raises ValueError"], "With retries=1")
+    counts = {"crashing": (faults.attempts(crash_log), 2), "hanging": (faults.attempts(hang_log), 2),
               "raising": (faults.attempts(err_log), 1)}
     for name, (runs, want) in counts.items():
         if runs != want:
-            raise CheckFailure("retries", f"With retries=2 the {name} task ran {runs} times; it "
+            raise CheckFailure("retries", f"With retries=1 the {name} task ran {runs} times; it "
                                           f"should run {want} time(s) (a crash or timeout is "
                                           "retried up to `retries` more times, an error never).")
+    crash3_log = str(scratch / "crash3")
+    got = _run(submission, [(faults.counted_exit, (crash3_log, 6))], workers=1, timeout=5.0,
+               retries=3)
+    _expect(got, [("crashed", "exit code 6")], ["always exits with code 6"], "With retries=3")
+    if faults.attempts(crash3_log) != 4:
+        raise CheckFailure("retries", f"With retries=3 a task that always crashes ran "
+                                      f"{faults.attempts(crash3_log)} times; it should run 4.")
     got = _run(submission, [(faults.crash_first, (flaky0_log, "recovered"))], workers=1,
                timeout=5.0, retries=0)
     _expect(got, [("crashed", "exit code 5")], ["crashes once, then would succeed"],
