@@ -367,6 +367,10 @@ class SupervisedChild:
         killed = self.kill_reason
         if killed is None and report.get("killed") == "wall-clock":
             killed = "wall-clock"
+        if killed is None and report.get("killed") == "caller":
+            # Someone else sent the supervisor SIGTERM: typically the parent-death signal,
+            # which fires when the *thread* that started the run exits.
+            killed = "terminated"
         if killed is None and int(cg_usage.get("oom_kills", 0)) > 0:
             killed = "memory"
         if killed is None and sig == signal.SIGXCPU:

@@ -163,10 +163,10 @@ def test_infinite_loop_is_ended_by_the_wall_clock(sandbox, where):
 
 def test_cpu_limit_ends_a_busy_loop_with_sigxcpu(limited_sandbox):
     sb = limited_sandbox
-    out = sb.run("while True:\n    pass\n", Limits(wall_seconds=10, cpu_seconds=1))
+    out = sb.run("while True:\n    pass\n", Limits(wall_seconds=30, cpu_seconds=1))
+    # No bound on elapsed time: one CPU-second takes several wall seconds on a busy machine.
     assert out.result.killed == "cpu"
     assert out.result.signal == signal.SIGXCPU
-    assert out.elapsed < 5
 
 
 @pytest.mark.parametrize("where", ["import", "call"])
