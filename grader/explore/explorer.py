@@ -28,9 +28,10 @@ from grader.explore.runtime import (
 )
 from grader.explore.strategies import Portfolio, Prefix, Replay
 
-STUCK_SECONDS = 20.0  # wall time without any scheduling point: an unmodelled blocking call
+STUCK_SECONDS = 10.0  # wall time without any scheduling point: an unmodelled blocking call
 TRACE_LIMIT = 40
 SHRINK_BUDGET = 80
+RACE_RUNS = 12  # the first schedules also run the happens-before race detector (advice)
 
 
 class ExplorationFailure(AssertionError):
@@ -76,7 +77,7 @@ class Outcome:
     steps: int = 0  # scheduling points over all runs
     seconds: float = 0.0  # informational only; never decides anything
     strategy: str = ""
-    races: list[str] = field(default_factory=list)
+    races: list[str] = field(default_factory=list)  # advice: unordered conflicting accesses
 
     def raise_if_failed(self) -> None:
         if self.failure is not None:
@@ -92,6 +93,7 @@ class RunResult:
     records: list[tuple[int, Any, tuple[str, int] | None]]
     names: list[str]
     enabled_log: list[list[int]] | None = None
+    races: list[str] = field(default_factory=list)
 
     @property
     def deviations(self) -> dict[int, int]:
@@ -126,6 +128,8 @@ def _scenario_main(sched: Scheduler, scenario: _Scenario, holder: dict[str, Any]
     for i, body in enumerate(scenario.threads):
         sched.point(main, f"start T{i + 1}")
         mt = sched.new_thread(f"T{i + 1}", daemon=False)
+        if sched.shadow is not None:
+            sched.hb_fork(main, mt)
         started.append(mt)
         os_thread = threading.Thread(
             target=sched.bootstrap, args=(mt, _bind(body, state)),
@@ -170,13 +174,16 @@ def _join(sched: Scheduler, main: runtime.ManagedThread, mt: runtime.ManagedThre
     if mt.state != runtime.DONE:
         sched.block(main, lambda: mt.state == runtime.DONE, None,
                     Blocked(f"join {mt.name}", internal=True))
+    if sched.shadow is not None:
+        sched.hb_join(main, mt.vc)
 
 
 def run_once(scenario: _Scenario, strategy: Strategy, *, record: bool = False,
-             log_enabled: bool = False) -> RunResult:
+             log_enabled: bool = False, detect_races: bool = False) -> RunResult:
     """Run the scenario once under `strategy`; every managed thread has ended on return."""
     sched = Scheduler(strategy, max_steps=scenario.max_steps, record=record, always=None,
-                      snapshots=scenario.snapshots, log_enabled=log_enabled)
+                      snapshots=scenario.snapshots, log_enabled=log_enabled,
+                      detect_races=detect_races)
     holder: dict[str, Any] = {"os_threads": []}
     main = sched.new_thread("main", daemon=False)
     main_thread = threading.Thread(
@@ -199,7 +206,8 @@ def run_once(scenario: _Scenario, strategy: Strategy, *, record: bool = False,
     for t in holder["os_threads"]:
         t.join(5.0)
     return RunResult(sched.failure, sched.log, sched.steps, sched.choices, sched.records,
-                     [t.name for t in sched.threads], sched.enabled_log)
+                     [t.name for t in sched.threads], sched.enabled_log,
+                     list(sched.races.values()))
 
 
 # -- replay ids ------------------------------------------------------------------------------
@@ -266,8 +274,10 @@ def _explore(scenario: _Scenario, *, seed: int, runs: int, strategy: str,
         return _exhaustive(scenario, seed=seed, runs=runs, started=started)
     plan = Portfolio(strategy, seed=seed, runs=runs, threads=len(scenario.threads))
     done = 0
+    races: dict[str, None] = {}
     for strat in plan:
-        result = run_once(scenario, strat)
+        result = run_once(scenario, strat, detect_races=done < RACE_RUNS)
+        races.update(dict.fromkeys(result.races))
         done += 1
         total_steps += result.steps
         plan.learn(result.choices)
@@ -275,8 +285,9 @@ def _explore(scenario: _Scenario, *, seed: int, runs: int, strategy: str,
             failure = _confirm_and_explain(scenario, result, seed=seed, label=strat.name,
                                            run_number=done, runs=runs, shrink=True)
             return Outcome(False, done, failure, total_steps, time.perf_counter() - started,
-                           strat.name)
-    return Outcome(True, done, None, total_steps, time.perf_counter() - started, strategy)
+                           strat.name, list(races))
+    return Outcome(True, done, None, total_steps, time.perf_counter() - started, strategy,
+                   list(races))
 
 
 def _exhaustive(scenario: _Scenario, *, seed: int, runs: int, started: float,

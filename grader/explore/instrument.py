@@ -31,6 +31,9 @@ SHIMMED = ("threading", "queue", "time")
 
 # Site id -> (absolute file, line, operation): what a scheduling point in learner code does.
 SITES: list[tuple[str, int, str]] = []
+# Site id -> attribute name, for sites that read or write `name.attr` (the race detector's
+# locations are (object, attribute) pairs).
+SITE_ATTR: dict[int, str] = {}
 _sites_lock = threading.Lock()
 
 _MANAGED = runtime.MANAGED
@@ -43,6 +46,35 @@ def point(site: int) -> None:
         mt = _MANAGED.get(_get_ident())
         if mt is not None:
             mt.sched.point(mt, site)
+
+
+def access(site: int, obj: Any) -> Any:
+    """The hook before reading `obj.attr...`: a point, then the access (for the race
+    detector). Returns `obj`."""
+    if _MANAGED:
+        mt = _MANAGED.get(_get_ident())
+        if mt is not None:
+            sched = mt.sched
+            sched.point(mt, site)
+            if sched.shadow is not None:
+                attr = SITE_ATTR.get(site)
+                if attr is not None:
+                    sched.access(mt, obj, attr, False, site)
+    return obj
+
+
+def store(site: int, value: Any, obj: Any) -> Any:
+    """The hook between computing `value` and storing it to `obj.attr`. Returns `value`."""
+    if _MANAGED:
+        mt = _MANAGED.get(_get_ident())
+        if mt is not None:
+            sched = mt.sched
+            sched.point(mt, site)
+            if sched.shadow is not None:
+                attr = SITE_ATTR.get(site)
+                if attr is not None:
+                    sched.access(mt, obj, attr, True, site)
+    return value
 
 
 def point_value(site: int, value: Any) -> Any:
@@ -64,6 +96,7 @@ def _hook_globals() -> dict[str, Any]:
     import operator
 
     return {"__grader_point__": point, "__grader_value__": point_value,
+            "__grader_access__": access, "__grader_store__": store,
             "__grader_shim__": shim, "__grader_op__": operator}
 
 
@@ -255,8 +288,22 @@ class _Rewriter(ast.NodeTransformer):
 
     def before_chain(self, node: ast.expr, operation: str) -> ast.expr:
         holder = _root_holder(node)
-        holder.value = ast.copy_location(self.before(holder.value, operation), holder.value)
+        site = self.site(node, operation)
+        if isinstance(holder, ast.Attribute):
+            SITE_ATTR[site.value] = holder.attr
+        call = ast.Call(ast.Name("__grader_access__", ast.Load()), [site, holder.value], [])
+        holder.value = ast.copy_location(call, holder.value)
         return node
+
+    def store_hook(self, node: ast.AST, target: ast.expr, operation: str,
+                   value: ast.expr) -> ast.expr:
+        """The hook before a store: with the target object when it is `name.attr`."""
+        if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+            site = self.site(node, operation)
+            SITE_ATTR[site.value] = target.attr
+            return ast.Call(ast.Name("__grader_store__", ast.Load()),
+                            [site, value, ast.Name(target.value.id, ast.Load())], [])
+        return self.value_hook(node, operation, value)
 
     def visit_Attribute(self, node: ast.Attribute) -> Any:
         if not self.in_function or not isinstance(node.ctx, ast.Load):
@@ -298,14 +345,16 @@ class _Rewriter(ast.NodeTransformer):
         node.value = self.visit(node.value)
         if self.in_function and any(self.shared_target(t) for t in node.targets):
             text = ", ".join(_text(t) for t in node.targets)
-            node.value = self.value_hook(node, f"write {text}", node.value)
+            node.value = self.store_hook(node, node.targets[0] if len(node.targets) == 1
+                                         else node, f"write {text}", node.value)
         return node
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> Any:
         if node.value is not None:
             node.value = self.visit(node.value)
             if self.in_function and self.shared_target(node.target):
-                node.value = self.value_hook(node, f"write {_text(node.target)}", node.value)
+                node.value = self.store_hook(node, node.target, f"write {_text(node.target)}",
+                                             node.value)
         return node
 
     def visit_AugAssign(self, node: ast.AugAssign) -> Any:
@@ -324,7 +373,7 @@ class _Rewriter(ast.NodeTransformer):
                 read_expr = self.before_chain(read, f"read {text}")
             combined = ast.Call(ast.Attribute(ast.Name("__grader_op__", ast.Load()), opname,
                                               ast.Load()), [read_expr, value], [])
-            new = ast.Assign([target], self.value_hook(node, f"write {text}", combined))
+            new = ast.Assign([target], self.store_hook(node, target, f"write {text}", combined))
             ast.copy_location(new, node)
             ast.fix_missing_locations(new)
             return new

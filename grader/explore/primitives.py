@@ -95,7 +95,9 @@ class Lock(_Model):
         return None
 
     def _restore(self, snapshot: Any) -> None:
-        self._locked, self._owner = False, None
+        self._locked, self._owner, self._clock = False, None, None
+
+    _clock: dict[int, int] | None = None  # vector clock of the last release (race detector)
 
     def _holder(self) -> str | None:
         return self._owner.name if self._owner is not None else None
@@ -123,6 +125,8 @@ class Lock(_Model):
             if timed_out:
                 return False
         self._locked, self._owner = True, mt
+        if mt.sched.shadow is not None:
+            mt.sched.hb_join(mt, self._clock)
         return True
 
     def release(self) -> None:
@@ -136,6 +140,8 @@ class Lock(_Model):
         if not self._locked:
             raise RuntimeError("release unlocked lock")
         self._locked, self._owner = False, None
+        if mt.sched.shadow is not None:
+            self._clock = mt.sched.hb_release(mt)
 
     def locked(self) -> bool:
         mt = self._m()
@@ -155,6 +161,8 @@ class Lock(_Model):
 
     def _release_save(self, mt: ManagedThread) -> Any:
         self._locked, self._owner = False, None
+        if mt.sched.shadow is not None:
+            self._clock = mt.sched.hb_release(mt)
         return None
 
     def _acquire_restore(self, mt: ManagedThread, state: Any) -> None:
@@ -184,8 +192,10 @@ class RLock(_Model):
         self._count = 0
         self._init_model()
 
+    _clock: dict[int, int] | None = None
+
     def _restore(self, snapshot: Any) -> None:
-        self._owner, self._count = None, 0
+        self._owner, self._count, self._clock = None, 0, None
 
     def _holder(self) -> str | None:
         return self._owner.name if self._owner is not None else None
@@ -209,6 +219,8 @@ class RLock(_Model):
                            Blocked(self._label(mt), self._holder)):
                 return False
         self._owner, self._count = mt, 1
+        if mt.sched.shadow is not None:
+            mt.sched.hb_join(mt, self._clock)
         return True
 
     def release(self) -> None:
@@ -222,6 +234,8 @@ class RLock(_Model):
         self._count -= 1
         if self._count == 0:
             self._owner = None
+            if mt.sched.shadow is not None:
+                self._clock = mt.sched.hb_release(mt)
 
     __enter__ = acquire
 
@@ -240,6 +254,8 @@ class RLock(_Model):
     def _release_save(self, mt: ManagedThread) -> Any:
         state = self._count
         self._owner, self._count = None, 0
+        if mt.sched.shadow is not None:
+            self._clock = mt.sched.hb_release(mt)
         return state
 
     def _acquire_restore(self, mt: ManagedThread, state: Any) -> None:
@@ -247,6 +263,8 @@ class RLock(_Model):
             mt.sched.block(mt, lambda: self._owner is None, None,
                            Blocked(self._label(mt), self._holder))
         self._owner, self._count = mt, state
+        if mt.sched.shadow is not None:
+            mt.sched.hb_join(mt, self._clock)
 
     def _force_restore(self, mt: ManagedThread, state: Any) -> None:
         self._owner, self._count = mt, state
@@ -714,6 +732,8 @@ class Thread(_threading.Thread):
         sched.point(parent, "start thread")
         mt = sched.new_thread(None, self.daemon)
         mt.name = f"T{mt.index}"
+        if sched.shadow is not None:
+            sched.hb_fork(parent, mt)
         self._grader_mt = mt
         user_run = self.run
 
@@ -744,6 +764,8 @@ class Thread(_threading.Thread):
         if mt.state != "done":
             deadline = None if timeout is None else sched.now + max(timeout, 0.0)
             sched.block(me, lambda: mt.state == "done", deadline, Blocked(f"join {mt.name}"))
+        if mt.state == "done" and sched.shadow is not None:
+            sched.hb_join(me, mt.vc)
 
     def is_alive(self) -> bool:
         me, mt = self._managed()

@@ -97,6 +97,7 @@ class ManagedThread:
         self.deadline: float | None = None
         self.timed_out = False
         self.blocked: Blocked | None = None
+        self.vc: dict[int, int] = {index: 1}  # vector clock, for the race detector
 
     def __repr__(self) -> str:
         return f"<ManagedThread {self.name} {self.state}>"
@@ -128,7 +129,7 @@ class Scheduler:
 
     def __init__(self, strategy: Strategy, *, max_steps: int, record: bool,
                  always: Callable[[], Any] | None, snapshots: dict[int, Any],
-                 log_enabled: bool = False) -> None:
+                 log_enabled: bool = False, detect_races: bool = False) -> None:
         self.strategy = strategy
         self.max_steps = max_steps
         self.record = record
@@ -152,6 +153,9 @@ class Scheduler:
         self.finished = _thread.allocate_lock()
         self.finished.acquire()
         self.progress = 0
+        # The race detector: (id(obj), attr) -> [obj, last write, {thread: last read}].
+        self.shadow: dict[tuple[int, str], list[Any]] | None = {} if detect_races else None
+        self.races: dict[tuple[Any, ...], str] = {}
         self.last_runner = -1
         self.run_length = 0  # consecutive scheduling points by the same thread
 
@@ -328,6 +332,70 @@ class Scheduler:
                 return
         self.current = None
         self.finished.release()
+
+    # -- happens-before race detection (advice, never a verdict) ------------------------------
+    def hb_fork(self, parent: ManagedThread, child: ManagedThread) -> None:
+        child.vc = dict(parent.vc)
+        child.vc[child.index] = child.vc.get(child.index, 0) + 1
+        parent.vc[parent.index] += 1
+
+    @staticmethod
+    def hb_join(into: ManagedThread, clock: dict[int, int] | None) -> None:
+        if clock:
+            vc = into.vc
+            for t, c in clock.items():
+                if vc.get(t, 0) < c:
+                    vc[t] = c
+
+    @staticmethod
+    def hb_release(mt: ManagedThread) -> dict[int, int]:
+        clock = dict(mt.vc)
+        mt.vc[mt.index] = mt.vc.get(mt.index, 0) + 1
+        return clock
+
+    def access(self, mt: ManagedThread, obj: Any, attr: str, write: bool, site: int) -> None:
+        """Record an access to obj.attr; note it when it races with an earlier one."""
+        assert self.shadow is not None
+        if mt.index < 0:
+            return  # the `always` check reads atomically
+        key = (id(obj), attr)
+        entry = self.shadow.get(key)
+        if entry is None:
+            entry = self.shadow[key] = [obj, None, {}]
+        vc = mt.vc
+        me = mt.index
+        last_write = entry[1]
+        if last_write is not None and last_write[0] != me and last_write[1] > vc.get(
+                last_write[0], 0):
+            self.race(obj, attr, last_write, (me, vc[me], site, True), write)
+        if write:
+            for other, (clock, where) in entry[2].items():
+                if other != me and clock > vc.get(other, 0):
+                    self.race(obj, attr, (other, clock, where, False), (me, vc[me], site), True)
+            entry[1] = (me, vc[me], site, True)
+            entry[2] = {}
+        else:
+            entry[2][me] = (vc[me], site)
+
+    def race(self, obj: Any, attr: str, first: tuple[Any, ...], second: tuple[Any, ...],
+             write: bool) -> None:
+        key = (type(obj).__name__, attr, *sorted((first[2], second[2])))
+        if key in self.races:
+            return
+        from grader.explore.instrument import SITES
+
+        def where(site: int) -> str:
+            path, line, _ = SITES[site]
+            return f"{short_path(path)}:{line}"
+
+        name = f"{type(obj).__name__}.{attr}"
+        a = self.threads[first[0]].name if first[0] < len(self.threads) else "?"
+        b = self.threads[second[0]].name if second[0] < len(self.threads) else "?"
+        verb_a = "writes" if (len(first) > 3 and first[3]) else "reads"
+        verb_b = "writes" if write else "reads"
+        self.races[key] = (f"{name}: {a} {verb_a} it at {where(first[2])} and {b} {verb_b} it "
+                           f"at {where(second[2])}, and nothing (no common lock, join, event or "
+                           "queue) orders the two")
 
     # -- failures ----------------------------------------------------------------------------
     def fail(self, failure: RunFailure) -> None:

@@ -258,3 +258,25 @@ def test_same_seed_gives_the_same_schedules_on_every_python_version():
         assert result.returncode == 0, (exe, result.stderr)
         outputs[exe] = result.stdout
     assert len(set(outputs.values())) == 1, outputs
+
+
+def test_race_detector_names_the_unprotected_field_even_when_the_run_passed(classic):
+    outcome = explore(classic.RacyCounter, [lambda s: s.increment()] * 2,
+                      invariant=lambda s: s.value == 2, strategy="orders")
+    assert outcome.ok  # no preemption: the result happened to be right
+    assert outcome.races and all(r.startswith("RacyCounter.value: ") for r in outcome.races)
+    assert "classic.py:16" in outcome.races[0]
+
+
+@pytest.mark.parametrize("case", ["locked", "event", "condition"])
+def test_race_detector_is_quiet_when_accesses_are_ordered(classic, case):
+    scenario = {
+        "locked": dict(setup=classic.LockedCounter, threads=[lambda s: s.increment()] * 2),
+        "event": dict(setup=classic.Config,
+                      threads=[lambda s: s.load(), lambda s: s.use_after_ready()]),
+        "condition": dict(setup=lambda: classic.WhileBuffer(1),
+                          threads=[lambda s: [s.put(i) for i in range(2)],
+                                   lambda s: s.get(), lambda s: s.get()]),
+    }[case]
+    outcome = explore(**scenario, runs=50)
+    assert outcome.ok and outcome.races == []
