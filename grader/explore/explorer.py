@@ -9,6 +9,7 @@ here turns a thread stuck in an unmodelled call into an infrastructure error.
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -31,6 +32,7 @@ from grader.explore.strategies import Portfolio, Prefix, Replay
 STUCK_SECONDS = 10.0  # wall time without any scheduling point: an unmodelled blocking call
 TRACE_LIMIT = 40
 SHRINK_BUDGET = 80
+RANDOM_SEED = 20_101  # the global `random` state at the start of every run
 RACE_RUNS = 12  # the first schedules also run the happens-before race detector (advice)
 
 
@@ -185,6 +187,8 @@ def run_once(scenario: _Scenario, strategy: Strategy, *, record: bool = False,
                       snapshots=scenario.snapshots, log_enabled=log_enabled,
                       detect_races=detect_races)
     holder: dict[str, Any] = {"os_threads": []}
+    # The learner's `random` calls give the same numbers in every run, so a replay replays them.
+    random.seed(RANDOM_SEED)
     main = sched.new_thread("main", daemon=False)
     main_thread = threading.Thread(
         target=sched.bootstrap, args=(main, lambda: _scenario_main(sched, scenario, holder)),
@@ -248,9 +252,11 @@ def explore(setup: Callable[[], Any], threads: Sequence[Callable[[Any], Any]], *
     if runtime.MANAGED and runtime.current() is not None:
         raise RuntimeError("explore cannot be nested inside an exploration")
     scenario = _Scenario(setup, list(threads), invariant, always, max_steps)
+    random_state = random.getstate()
     try:
         return _explore(scenario, seed=seed, runs=runs, strategy=strategy, replay=replay)
     finally:
+        random.setstate(random_state)
         # Primitives made before the exploration (module-level ones) leave it as they entered.
         for obj, snapshot in scenario.snapshots.values():
             obj._restore(snapshot)

@@ -280,3 +280,19 @@ def test_race_detector_is_quiet_when_accesses_are_ordered(classic, case):
     }[case]
     outcome = explore(**scenario, runs=50)
     assert outcome.ok and outcome.races == []
+
+
+def test_learner_randomness_is_the_same_in_every_run_so_failures_replay():
+    import random
+
+    def body(s):
+        s.append(random.random())
+
+    def setup():
+        return []
+
+    seen = set()
+    before = random.getstate()
+    outcome = explore(setup, [body], invariant=lambda s: seen.add(s[0]) or True, runs=20)
+    assert outcome.ok and len(seen) == 1
+    assert random.getstate() == before  # the caller's random state is left alone
