@@ -114,14 +114,15 @@ class Sandbox:
             argv=argv or [sys.executable, "-I", "-c", code],
             workdir=self.workdir,
             env={"PATH": "/usr/bin:/bin", "MARK": self.mark, **(env or {})},
-            limits=limits or Limits(wall_seconds=10, cpu_seconds=10),
+            limits=limits or Limits(wall_seconds=60, cpu_seconds=30),
             readable=readable or [],
             run_dir=self.tmp / "run",
             label="conformance",
         ))
 
     def run_until_ready_then_kill(self, code: str, limits: Limits | None = None) -> Outcome:
-        """Start CODE, wait until it writes b"ready" on the channel, then kill() the run.
+        """Start CODE, wait until it writes b"ready" on the channel, then kill() the run
+        (unless it is already over).
 
         Deterministic on a loaded machine: the kill comes after the hostile part began,
         however slowly the interpreter started."""
@@ -130,7 +131,7 @@ class Sandbox:
         t0 = time.monotonic()
         child = self.start(code, limits or Limits(wall_seconds=30, grace_seconds=0.2))
         seen = b""
-        while b"ready" not in seen and time.monotonic() - t0 < 20:
+        while b"ready" not in seen and time.monotonic() - t0 < 20 and not child.poll():
             ready, _, _ = select.select([child.channel_fd], [], [], 1.0)
             if ready:
                 try:
@@ -141,7 +142,8 @@ class Sandbox:
                     break
                 seen += chunk
         killed_at = time.monotonic()
-        child.kill("per-check timeout")
+        if not child.poll():  # the run may already be over (its supervisor killed, say)
+            child.kill("per-check timeout")
         result = child.wait()
         elapsed = time.monotonic() - killed_at
         channel = seen + read_channel(child.channel_fd)

@@ -78,7 +78,7 @@ def test_kill_ends_a_run_promptly_and_records_the_reason(sandbox):
     result = child.wait()
     child.close()
     assert result.killed == "per-check timeout"
-    assert time.monotonic() - t0 < 3
+    assert time.monotonic() - t0 < 8  # grace + the parent's teardown allowance, at most
     assert find_survivors(sandbox.mark, child.marker) == []
 
 
@@ -175,7 +175,7 @@ def test_a_hostile_run_does_not_disturb_a_concurrent_honest_one(sandbox):
     assert bomb_result.killed == "wall-clock", bomb_result.error
     # The bomb's wall clock expired while the caller was waiting for the honest run: the
     # supervisor enforced it on its own.
-    assert bomb_result.usage.wall_s < 3
+    assert bomb_result.usage.wall_s < 8
     honest.close()
     bomb.close()
     assert find_survivors(sandbox.mark) == []
