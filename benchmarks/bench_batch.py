@@ -142,6 +142,14 @@ def main() -> int:
             )
         same = len(set(books.values())) == 1
         print(f"gradebooks of {', '.join(books)} identical: {'yes' if same else 'NO'}")
+        if not same:  # show which rows differ: a grade that changes with load is a finding
+            first, *others = books
+            base = set(books[first].splitlines())
+            for name in others:
+                for row in sorted(set(books[name].splitlines()) - base):
+                    print(f"  {name} differs from {first}: {row}")
+                for row in sorted(base - set(books[name].splitlines())):
+                    print(f"  {first} had: {row}")
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return 0
