@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections import defaultdict
@@ -9,8 +10,12 @@ from types import SimpleNamespace
 
 from grader.harness import CheckFailure
 
-# A blocked thread waits this long while its CPU time is measured ("blocked for a second").
+# A blocked thread waits at least this long while its CPU time is measured ("blocked for a
+# second"), and longer on a loaded machine: until a busy thread could have used
+# OPPORTUNITY_SECONDS of CPU, so that a spinning thread had the CPU to show itself.
 BLOCKED_SECONDS = 1.0
+OPPORTUNITY_SECONDS = 0.5
+MAX_WINDOW_SECONDS = 10.0
 CPU_LIMIT_SECONDS = 0.05
 # Schedules per scenario. With 300 the known-buggy buffers were caught on the first schedule
 # under 20 seeds; 120 keeps a wide margin and the whole grading under 5 s.
@@ -108,6 +113,34 @@ def test_blocking(submission):
     assert rest == [2, 3], f"After the blocked put finished the buffer must hold [2, 3], got {rest}."
 
 
+def _measurement_window() -> float:
+    """Wait while blocked threads are measured; return the window's length in seconds.
+
+    A calibration thread hashes (the interpreter lock released) to learn how much CPU a busy
+    thread could get; the window closes after BLOCKED_SECONDS once that reached
+    OPPORTUNITY_SECONDS, so a loaded machine cannot hide a spinning thread.
+    """
+    stop = threading.Event()
+    used = [0.0]
+
+    def calibrate() -> None:
+        data = bytes(1 << 20)
+        start = time.thread_time()
+        while not stop.is_set():
+            hashlib.sha256(data).digest()
+            used[0] = time.thread_time() - start
+
+    started = time.monotonic()
+    threading.Thread(target=calibrate, name="cpu-calibration", daemon=True).start()
+    try:
+        stop.wait(BLOCKED_SECONDS)
+        while used[0] < OPPORTUNITY_SECONDS and time.monotonic() - started < MAX_WINDOW_SECONDS:
+            stop.wait(0.05)
+    finally:
+        stop.set()
+    return time.monotonic() - started
+
+
 def test_no_spin(submission):
     empty = submission.BoundedBuffer(1)
     full = submission.BoundedBuffer(1)
@@ -116,8 +149,7 @@ def test_no_spin(submission):
     putter = _Call(lambda: full.put("new"), "producer")
     getter.started.wait(10)
     putter.started.wait(10)
-    # The measurement window itself: both threads are blocked for a second.
-    threading.Event().wait(BLOCKED_SECONDS)
+    window = _measurement_window()
     if getter.done.is_set() or putter.done.is_set():
         raise CheckFailure("assertion", "A get() on an empty buffer or a put() on a full one "
                            "returned instead of waiting.")
@@ -129,7 +161,7 @@ def test_no_spin(submission):
         if call.cpu > CPU_LIMIT_SECONDS:
             raise CheckFailure(
                 "spin",
-                f"A {who} blocked for {BLOCKED_SECONDS:.0f} s used {call.cpu * 1000:.0f} ms of CPU "
+                f"A {who} blocked for {window:.1f} s used {call.cpu * 1000:.0f} ms of CPU "
                 f"(allowed: {CPU_LIMIT_SECONDS * 1000:.0f} ms): it keeps checking instead of "
                 f"sleeping until woken.",
             )
