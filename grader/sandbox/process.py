@@ -208,6 +208,9 @@ class SupervisedChild:
         config_path = self.run_dir / "supervisor.cfg"
         config_path.write_bytes(marshal.dumps(config))
         self.started = time.monotonic()
+        # The supervisor starts with SIGTERM blocked (the mask is inherited) and unblocks it
+        # once its handler is in place: a kill() right after start() is never lost or fatal.
+        old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
         try:
             with open(self.run_dir / "supervisor.log", "wb") as log:
                 self._proc = subprocess.Popen(
@@ -226,6 +229,8 @@ class SupervisedChild:
             if self.cgroup:
                 self.cgroup.remove()
             raise SandboxError(f"cannot start the sandbox supervisor: {exc}") from exc
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
         os.close(chan_w)
         os.close(report_w)
         self.channel_fd = chan_r

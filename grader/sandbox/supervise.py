@@ -450,6 +450,7 @@ def main() -> int:
     # (the same path as the grader's own SIGTERM), escapees and cgroups included.
     supervisor = Supervisor(config)
     signal.signal(signal.SIGTERM, supervisor.on_term)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # blocked by the grader
     _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != int(config["parent_pid"]):
         return 3  # the grader died before we armed PDEATHSIG

@@ -82,6 +82,16 @@ def test_kill_ends_a_run_promptly_and_records_the_reason(sandbox):
     assert find_survivors(sandbox.mark, child.marker) == []
 
 
+def test_kill_right_after_start_is_not_lost(sandbox):
+    child = sandbox.start("import time\ntime.sleep(10**6)\n", Limits(wall_seconds=60))
+    child.kill("cancelled")
+    result = child.wait()
+    child.close()
+    assert result.killed == "cancelled"
+    assert result.error is None
+    assert find_survivors(sandbox.mark, child.marker) == []
+
+
 def test_usage_counts_cpu_and_processes_of_the_tree(sandbox):
     out = sandbox.run(
         "import os, time\n"
