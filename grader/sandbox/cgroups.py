@@ -352,15 +352,22 @@ def probe(layout: CgroupLayout | None = None) -> dict[str, tuple[bool, str]]:
         reason = f"cannot create a cgroup under the grader's own: {exc}"
         return {f: (False, reason) for f in ("cgroup-memory", "cgroup-pids", "cgroup-kill")}
     try:
-        where = ", ".join(f"{k}: {v}" for k, v in sorted(group.dirs.items()))
+        def where(key: str) -> str:
+            d = group.dirs.get(key)
+            return f"runs go under {d.parent}" if d is not None else ""
+
+        mem_key = "memory" if "memory" in group.dirs else "v2"
         result["cgroup-memory"] = (
             group.memory_limited,
-            f"memory limit writable ({where})" if group.memory_limited
+            f"{'v1' if mem_key == 'memory' else 'v2'} memory limit works; {where(mem_key)}"
+            if group.memory_limited
             else "no writable memory controller (v1 memory, or v2 memory delegated)",
         )
+        pids_key = "pids" if "pids" in group.dirs else "v2"
         result["cgroup-pids"] = (
             group.pids_limited,
-            "pids.max writable" if group.pids_limited else "no writable pids controller",
+            f"pids.max works (limits root too); {where(pids_key)}" if group.pids_limited
+            else "no writable pids controller",
         )
         if group.kill_file():
             result["cgroup-kill"] = (True, "cgroup.kill (v2)")

@@ -499,3 +499,28 @@ def test_loopback_inside_the_sandbox_still_works(sandbox):
         conn, _ = srv.accept(); c.sendall(b"ping"); print(conn.recv(4).decode())
     """))
     assert "ping" in out.stdout, out.stderr
+
+
+def test_no_capabilities_and_no_new_privileges(request, sandbox):
+    gap(request, sandbox, "privileges (the command runs as the grader's user, root here)")
+    out = sandbox.run(code("""
+        fields = dict(line.split(":\\t", 1) for line in open("/proc/self/status").read().splitlines()
+                      if ":\\t" in line)
+        print(int(fields["CapEff"], 16), int(fields["CapBnd"], 16), fields["NoNewPrivs"].strip())
+    """))
+    assert out.stdout.split() == ["0", "0", "1"], out.stderr
+
+
+def test_nested_user_namespaces_are_refused(request, sandbox):
+    gap(request, sandbox, "namespaces (root may create them)")
+    out = sandbox.run(code("""
+        import ctypes, os
+        libc = ctypes.CDLL(None, use_errno=True)
+        CLONE_NEWUSER = 0x10000000
+        if os.fork() == 0:  # unshare in a child, so that a success changes nothing here
+            rc = libc.unshare(CLONE_NEWUSER)
+            os._exit(0 if rc == 0 else 1)
+        _, status = os.wait()
+        print("created" if os.waitstatus_to_exitcode(status) == 0 else "refused")
+    """))
+    assert out.stdout.strip() == "refused", out.stderr
