@@ -233,6 +233,7 @@ class ChunkingProxy:
         self.listen_path = listen_path
         self.rng = rng
         self.max_piece = max_piece
+        self.writes = 0  # pieces written, both directions (the kernel may merge them again)
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._listener.bind(listen_path)
         self._listener.listen(128)
@@ -294,5 +295,6 @@ class ChunkingProxy:
         try:
             for piece in pieces(data, self.rng, self.max_piece):
                 target.sendall(piece)
+                self.writes += 1
         except OSError:
             pass

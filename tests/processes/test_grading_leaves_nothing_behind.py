@@ -4,8 +4,10 @@ Each grading runs under a small wrapper that makes itself a child subreaper
 (prctl PR_SET_CHILD_SUBREAPER): any process the grading orphans is re-parented
 to the wrapper instead of init, so after `grader check` returns the wrapper
 sees every survivor as its own descendant. The grading gets a private TMPDIR
-that must be empty afterwards, and /tmp must hold no new entry made by the
-process tools (kv-*, pmap-meet-*, supervisor-*) and no new socket file.
+that must be empty afterwards (grading hands its child a TMPDIR inside its own
+work folder, which lives in ours, so every temp file and socket file the
+checks, the tools or the learner's code make lands there). /tmp itself is not
+diffed: other gradings on the machine write there at the same time.
 Graded: each reference, and buggy solutions that try hard to leave things
 behind (hung workers never killed, a deadlocked pipeline, a socket file never
 removed, workers left running after an error).
@@ -57,12 +59,7 @@ CASES = [
     ("supervisor", "reference.py"),
     ("supervisor", "buggy_timeout_not_killed.py"),
 ]
-TOOL_PREFIXES = ("kv-", "pmap-meet-", "supervisor-")
 SANDBOX_RUN_PREFIX = "grader-run-"  # not ours: see test_grading_leaves_no_sandbox_run_folder
-
-
-def _tmp_entries() -> set[str]:
-    return set(os.listdir("/tmp"))
 
 
 def _sockets_under(folder: Path) -> list[str]:
@@ -93,8 +90,6 @@ def _grade_probed(exercise: str, solution: str, private: str) -> dict:
 
 @pytest.mark.parametrize(("exercise", "solution"), CASES, ids=[f"{e}/{s}" for e, s in CASES])
 def test_grading_leaves_no_process_socket_or_temp_file(exercise: str, solution: str) -> None:
-    before = _tmp_entries()
-    sockets_before = set(_sockets_under(Path("/tmp")))
     with tempfile.TemporaryDirectory(prefix="leak-probe-") as private:
         report = _grade_probed(exercise, solution, private)
         assert report["left"] == [], f"processes left behind: {report['left']}"
@@ -102,11 +97,6 @@ def test_grading_leaves_no_process_socket_or_temp_file(exercise: str, solution: 
         assert leftover == [], f"files left in the grading's TMPDIR: {leftover}"
         sockets = _sockets_under(Path(private))
         assert sockets == [], f"socket files left behind: {sockets}"
-    new = {e for e in _tmp_entries() - before if e.startswith(TOOL_PREFIXES)}
-    assert not new, f"new entries in /tmp: {sorted(new)}"
-    new_sockets = set(_sockets_under(Path("/tmp"))) - sockets_before
-    mine = [s for s in new_sockets if "/kv-" in s or s.endswith("kv.sock")]
-    assert not mine, f"socket files left behind: {mine}"
 
 
 @pytest.mark.xfail(strict=True, reason="the sandbox's grader-run-* folders (stdout, stderr, "
