@@ -288,3 +288,43 @@ def test_ctrl_c_finishes_the_gradings_in_flight_and_the_next_run_does_the_rest(
     assert resumed.returncode == 0, resumed.stderr
     assert f"{3 - kept} graded, {kept} already graded" in resumed.stderr
     assert sorted(gradebook(out)) == ["ada", "chen", "dora"]
+
+
+def test_exclusive_checks_of_a_real_batch_run_with_the_machine_to_themselves(tmp_path: Path) -> None:
+    from grader.grading.batch import LocalBackend, ReadersWriterShare
+
+    class RecordingShare(ReadersWriterShare):
+        """Notes, at each exclusive hold, how many gradings still shared the machine."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.sharers_seen: list[int] = []
+
+        def exclusive(self):
+            outer = super().exclusive()
+
+            class Hold:
+                def __enter__(inner):
+                    outer.__enter__()
+                    self.sharers_seen.append(self._readers)
+
+                def __exit__(inner, *exc):
+                    return outer.__exit__(*exc)
+
+            return Hold()
+
+    pmap = load_exercise(REPO / "exercises" / "pmap")
+    assert any(check.exclusive for check in pmap.checks)
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for name in ("reference", "correct_fork", "correct_task_queue"):
+        shutil.copyfile(REPO / "solutions" / "pmap" / f"{name}.py", folder / f"{name}.py")
+    share = RecordingShare()
+    backend = LocalBackend(pmap, jobs=2, machine=share)
+    try:
+        summary = run_batch(pmap, folder, BatchOptions(out=tmp_path / "out"), backend=backend,
+                            tty=False)
+    finally:
+        backend.close()
+    assert summary.graded == 3
+    assert share.sharers_seen == [0, 0, 0]  # each grading's exclusive phase ran alone
