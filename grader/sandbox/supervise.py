@@ -1,7 +1,9 @@
 """The per-run supervisor: one small process between the grader and the untrusted command.
 
-Run as a script (`python3 -I supervise.py CONFIG.json`), standard library only, so that it
-needs nothing importable from the working folder or the grader's checkout. It owns, for one
+Started by `grader.sandbox.process` as `python3 -I -S -c BOOTSTRAP CONFIG MARKER` (the
+bootstrap appends this folder to sys.path and imports this module, so its bytecode is
+cached); standard library only, so that it needs nothing importable from the working
+folder, the checkout or site-packages. CONFIG is a marshal file the grader wrote. It owns, for one
 run: becoming the child subreaper (so double-forked `setsid` escapees are re-parented to it),
 dying with the grader (PR_SET_PDEATHSIG), starting the command with its fds, rlimits and
 cgroups, copying stdout/stderr into capped files, reaping every process of the tree, killing
