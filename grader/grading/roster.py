@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 #: Names that are never a student's submission.
-_IGNORED = re.compile(r"^(\.|__pycache__$|__MACOSX$|gradebook\.csv$|.*\.(db|db-wal|db-shm)$)")
+_IGNORED = re.compile(r"^(\.|__pycache__$|__MACOSX$|gradebook\.csv$|.*\.(db|db-wal|db-shm|db\.lock)$)")
 _ID_COLUMNS = ("identifier", "student", "student_id", "id", "email", "name")
 _FOLDER_COLUMNS = ("github_username", "username", "login", "folder", "submission")
 

@@ -13,6 +13,7 @@ twice, while a new submission or a new exercise version gets a row of its own.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -135,10 +136,23 @@ def _row(row: tuple) -> StoredGrading:
 
 
 class ResultStore:
-    """The database of one output folder. Use from one thread (the batch coordinator)."""
+    """The database of one output folder. Use from one thread (the batch coordinator).
+
+    One batch at a time writes it: opening takes an exclusive flock on
+    `<db>.lock` (released by the kernel even after kill -9), so a second batch on
+    the same output folder is refused instead of grading everything twice.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._lock = open(path.with_name(path.name + ".lock"), "a+b")  # noqa: SIM115
+        try:
+            fcntl.flock(self._lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            raise StoreError(
+                f"another grader batch is using {path}; wait for it or use another --out folder"
+            ) from None
         try:
             self._db = sqlite3.connect(str(path), isolation_level=None, timeout=30.0)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -147,7 +161,11 @@ class ResultStore:
             self._db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
         except sqlite3.DatabaseError as error:
+            self._lock.close()
             raise StoreError(f"{path} cannot be used as a results database: {error}") from None
+        except StoreError:
+            self._lock.close()
+            raise
 
     def _migrate(self) -> None:
         current = self._db.execute("PRAGMA user_version").fetchone()[0]
@@ -284,6 +302,7 @@ class ResultStore:
 
     def close(self) -> None:
         self._db.close()
+        self._lock.close()
 
 
 def _now() -> str:

@@ -95,3 +95,13 @@ os.kill(os.getpid(), signal.SIGKILL)
     assert store.lookup(Key("bob", "counter", "1", "h")) is None
     store.record(KEY, submission="s", result=result(), error=None, grading_s=1.0, worker="w")
     assert store.lookup(KEY) is not None
+
+
+def test_a_second_batch_on_the_same_database_is_refused_until_the_first_closes(
+    tmp_path: Path,
+) -> None:
+    first = ResultStore(tmp_path / "results.db")
+    with pytest.raises(StoreError, match="another grader batch is using"):
+        ResultStore(tmp_path / "results.db")
+    first.close()
+    ResultStore(tmp_path / "results.db").close()
