@@ -201,6 +201,7 @@ class SupervisedChild:
             "rlimits": rlimits_for(self.limits),
             "grace_seconds": self.limits.grace_seconds,
             "wall_seconds": self.limits.wall_seconds,
+            "wrapper_depth": wrapper_tasks,
             "cgroup_procs": self.cgroup.procs_files() if self.cgroup else [],
             "cgroup_kill": self.cgroup.kill_file() if self.cgroup else None,
             "cgroup_freezer": self.cgroup.freezer_dir() if self.cgroup else None,

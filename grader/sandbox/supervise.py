@@ -237,12 +237,27 @@ class Supervisor:
             return 0
         self.seen.update(procs)
         self.cgroup_signal(sig)
+        spare = self.wrappers() if sig != signal.SIGKILL else set()
         for pid in procs:
+            if pid in spare:
+                continue
             try:
                 os.kill(pid, sig)
             except OSError:
                 pass
         return len(procs)
+
+    def wrappers(self) -> set[int]:
+        """The wrapper's own processes (bwrap and its init: `wrapper_depth` levels from the
+        main child). They get no SIGTERM: bwrap would die of it at once and take the
+        command down with SIGKILL, so the command would lose its grace period."""
+        depth = int(self.config.get("wrapper_depth", 0))
+        level = {self.main_pid} if depth > 0 and self.main_status is None else set()
+        found = set(level)
+        for _ in range(depth - 1):
+            level = {c for pid in level for c in (_children(pid) or [])}
+            found |= level
+        return found
 
     def cgroup_signal(self, sig: int) -> None:
         cfg = self.config

@@ -198,10 +198,25 @@ def test_ignoring_sigterm_does_not_outlast_the_grace_period(sandbox):
     assert out.channel == b"ready"
     assert out.result.killed == "per-check timeout"
     assert out.result.exit_code is None
-    # bwrap's own process dies of the SIGTERM and its pid namespace takes the command along.
-    assert out.result.signal == (signal.SIGTERM if sandbox.isolated else signal.SIGKILL)
+    assert out.result.signal == signal.SIGKILL
     assert out.elapsed < KILL_BOUND
     assert out.survivors == []
+
+
+def test_a_command_that_handles_sigterm_gets_its_grace_period(sandbox):
+    out = sandbox.run_until_ready_then_kill(code("""
+        import os, signal, sys, time
+        def bye(*_):
+            os.write(3, b" cleaned-up")
+            sys.exit(0)
+        signal.signal(signal.SIGTERM, bye)
+        os.write(3, b"ready")
+        time.sleep(10**6)
+    """), Limits(wall_seconds=60, grace_seconds=30))
+    assert out.channel == b"ready cleaned-up"
+    assert out.result.exit_code == 0
+    assert out.result.killed == "per-check timeout"
+    assert out.elapsed < 20  # it left as soon as it had cleaned up, not at the end of grace
 
 
 def test_stopping_itself_is_ended_by_the_wall_clock(sandbox):
