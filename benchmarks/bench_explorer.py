@@ -118,7 +118,7 @@ def real_threads(scenario: dict[str, Any], *, switch: float | None, max_runs: in
                         join_timeout=0.5)
         if result.failures:
             return str(runs), f"{time.perf_counter() - start:.3f}"
-    return f"0/{runs}", f">{time.perf_counter() - start:.1f}"
+    return f"0/{runs}", f">{time.perf_counter() - start:.2f}"
 
 
 def explorer(scenario: dict[str, Any], strategy: str, seeds: int) -> tuple[str, str, int]:
