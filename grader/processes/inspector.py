@@ -88,13 +88,51 @@ class Leftover:
                 "state": self.state, "note": self.describe()}
 
 
-def descendants(root: psutil.Process | None = None) -> list[psutil.Process]:
-    """All live-or-zombie descendants of `root` (default: this process)."""
-    root = root or psutil.Process()
+def _child_pids(pid: int) -> list[int] | None:
+    """Children of `pid` from /proc/PID/task/*/children (None where the kernel lacks it)."""
     try:
-        return root.children(recursive=True)
-    except psutil.NoSuchProcess:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
         return []
+    found: list[int] = []
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children") as listing:
+                found.extend(int(x) for x in listing.read().split())
+        except FileNotFoundError:
+            if not os.path.exists(f"/proc/{pid}/task/{tid}"):
+                continue  # the thread ended meanwhile
+            return None
+        except OSError:
+            continue
+    return found
+
+
+def descendants(root: psutil.Process | None = None) -> list[psutil.Process]:
+    """All live-or-zombie descendants of `root` (default: this process).
+
+    Walks the root's own subtree through /proc/PID/task/*/children, which costs
+    a few reads instead of psutil's scan of every process on the machine (40 ms
+    with 150 processes on a loaded machine, too slow to sample every 10 ms).
+    """
+    root = root or psutil.Process()
+    found: list[psutil.Process] = []
+    todo = [root.pid]
+    while todo:
+        pid = todo.pop()
+        children = _child_pids(pid)
+        if children is None:  # no children files: fall back to psutil's full scan
+            try:
+                return root.children(recursive=True)
+            except psutil.NoSuchProcess:
+                return []
+        for child in children:
+            try:
+                found.append(psutil.Process(child))
+            except psutil.NoSuchProcess:
+                continue
+            todo.append(child)
+    return found
 
 
 def open_fds() -> set[int]:
@@ -176,6 +214,9 @@ class ProcessWatch:
                                        first_seen=now, last_seen=now,
                                        helper=is_multiprocessing_helper(proc))
                     self._seen[key] = seen
+                elif not seen.helper and len(seen.samples) < 20:
+                    # sampled between fork and exec the cmdline is still the parent's
+                    seen.helper = is_multiprocessing_helper(proc)
                 seen.last_seen = now
                 seen.cpu_s = max(seen.cpu_s, cpu_s)
                 seen.status = status
@@ -228,7 +269,7 @@ class ProcessWatch:
                 status = proc.status()
             except (psutil.NoSuchProcess, psutil.AccessDenied):
                 continue
-            if status != psutil.STATUS_ZOMBIE:
+            if status != psutil.STATUS_ZOMBIE and not is_multiprocessing_helper(proc):
                 found.append(Leftover(seen.pid, seen.name, "orphan", seen.parent))
         return found
 
