@@ -149,6 +149,34 @@ def grading_share(reference: Any) -> float:
     return time.perf_counter() - t
 
 
+LOOP_SOURCE = """
+class Accumulator:
+    def __init__(self):
+        self.total = 0
+
+    def run(self, n):
+        for i in range(n):
+            self.total += i
+        return self.total
+"""
+
+
+def idle_overhead(tmp: Path, n: int = 200_000) -> tuple[float, float]:
+    """Seconds for a tight loop of `self.total += i`, plain and instrumented (no exploration)."""
+    plain: dict[str, Any] = {}
+    exec(compile(LOOP_SOURCE, "plain_loop.py", "exec"), plain)
+    module = instrument.instrument_source(LOOP_SOURCE, str(tmp / "loop.py"), "bench_loop")
+    times = []
+    for cls in (plain["Accumulator"], module.Accumulator):
+        best = float("inf")
+        for _ in range(3):
+            t = time.perf_counter()
+            cls().run(n)
+            best = min(best, time.perf_counter() - t)
+        times.append(best)
+    return times[0], times[1]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
@@ -195,6 +223,10 @@ def main(argv: list[str] | None = None) -> None:
         share = grading_share(reference)
         print(f"Explorer part of grading `counter` (3 scenarios x 300 schedules, reference): "
               f"{share:.2f} s.")
+        plain, instrumented = idle_overhead(Path(tmp))
+        print(f"Instrumented code outside an exploration (200k x `self.total += i`): "
+              f"{plain * 1000:.1f} ms plain, {instrumented * 1000:.1f} ms instrumented "
+              f"({instrumented / plain:.1f}x).")
 
 
 if __name__ == "__main__":
