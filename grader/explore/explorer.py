@@ -222,7 +222,7 @@ def replay_id(deviations: dict[int, int]) -> str:
 
 
 def parse_replay(text: str) -> dict[int, int]:
-    text = text.strip()
+    text = text.strip().rpartition("@")[2]  # "2@s4.2": the scenario number is the fixture's
     if not text.startswith("s"):
         raise ValueError(f"not a schedule id: {text!r}")
     out: dict[int, int] = {}
@@ -348,10 +348,13 @@ def _confirm_and_explain(scenario: _Scenario, found: RunResult, *, seed: int, la
     assert final.failure is not None
     switches = sum(1 for c, d in final.log if c != d)
     rf = final.failure
-    details = (f"Found by {label} on schedule {run_number} of {runs} (seed {seed}); after "
-               f"shrinking, {switches} scheduling choice"
-               f"{'s differ' if switches != 1 else ' differs'} from letting the running "
-               "thread go on.")
+    choices = (f"{switches} scheduling choice{'s differ' if switches != 1 else ' differs'} "
+               "from letting the running thread go on.")
+    if shrink:
+        details = (f"Found by {label} on schedule {run_number} of {runs} (seed {seed}); after "
+                   f"shrinking, {choices}")
+    else:
+        details = f"Replayed schedule {replay_id(deviations)}: {choices}"
     if rf.details:
         details += "\n" + rf.details
     return ExplorationFailure(rf.kind, rf.message, trace=_trace(final), deadlock=rf.deadlock,

@@ -207,9 +207,11 @@ def test_explorer_fixture_seeds_from_the_check_and_replays_from_the_environment(
                 v = c.value
                 time.sleep(0)
                 c.value = v + 1
+            explorer.check(Counter, [bump], invariant=lambda c: c.value == 1)
             with pytest.raises(ExplorationFailure) as info:
                 explorer.check(Counter, [racy2, racy2], invariant=lambda c: c.value == 2)
-            print("REPLAY", info.value.replay, explorer.outcomes[-1].runs)
+            print("REPLAY", info.value.replay, explorer.outcomes[-1].runs,
+                  explorer.outcomes[0].runs)
     """))
     env = dict(os.environ, PYTHONPATH=str(REPO))
     env.pop("GRADER_REPLAY", None)
@@ -224,7 +226,8 @@ def test_explorer_fixture_seeds_from_the_check_and_replays_from_the_environment(
     result = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path,
                             timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert f"REPLAY {replay} 1" in result.stdout
+    assert replay.startswith("2@s")  # the second scenario of the check failed
+    assert f"REPLAY {replay} 1 0" in result.stdout  # only that scenario ran, once
 
 
 CROSS_VERSION_SCRIPT = """
