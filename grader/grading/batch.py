@@ -416,7 +416,7 @@ def _grade_all(
             if (
                 stored is not None
                 and stored.outcome == GRADED
-                and (stale_before is None or stored.graded_at >= stale_before)
+                and (stale_before is None or stored.graded_at > stale_before)
             ):
                 summary.skipped += 1
                 progress.skip(submission.student)
