@@ -7,8 +7,9 @@ each finished grading to the store at once, and the batch's outputs
 machine share that lets `exclusive` checks run with the machine to themselves.
 
 It never grades by itself (`grade_submission` does), never touches the database
-schema (`store` does), and holds at most a window of in-flight gradings plus
-one result at a time, so memory stays bounded whatever the class size.
+schema (`store` does), and holds at most a window of in-flight gradings (two
+per slot) plus one full result at a time; per student it keeps only a few short
+strings (its hash, a gradebook link), so memory stays small whatever the class size.
 """
 
 from __future__ import annotations
