@@ -92,12 +92,24 @@ def shim(name: str) -> ModuleType:
     return shims.module(name)
 
 
+def star_import(name: str, namespace: dict[str, Any]) -> None:
+    """`from threading import *`, with the modelled names."""
+    import importlib
+
+    module = shim(name)
+    real = importlib.import_module(name)
+    names = getattr(real, "__all__", None) or [n for n in dir(real) if n[:1] != "_"]
+    for attr in names:
+        namespace[attr] = getattr(module, attr)
+
+
 def _hook_globals() -> dict[str, Any]:
     import operator
 
     return {"__grader_point__": point, "__grader_value__": point_value,
             "__grader_access__": access, "__grader_store__": store,
-            "__grader_shim__": shim, "__grader_op__": operator}
+            "__grader_shim__": shim, "__grader_op__": operator,
+            "__grader_star__": star_import}
 
 
 _INPLACE = {
@@ -209,8 +221,16 @@ class _Rewriter(ast.NodeTransformer):
         return out
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> Any:
-        if node.level or node.module not in SHIMMED or any(a.name == "*" for a in node.names):
+        if node.level or node.module not in SHIMMED:
             return node
+        if any(a.name == "*" for a in node.names):
+            call = ast.Call(ast.Name("__grader_star__", ast.Load()),
+                            [ast.Constant(node.module),
+                             ast.Call(ast.Name("globals", ast.Load()), [], [])], [])
+            stmt = ast.Expr(call)
+            ast.copy_location(stmt, node)
+            ast.fix_missing_locations(stmt)
+            return stmt
         out = []
         for alias in node.names:
             call = ast.Call(ast.Name("__grader_shim__", ast.Load()), [ast.Constant(node.module)],

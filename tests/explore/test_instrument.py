@@ -70,6 +70,23 @@ def test_from_imports_and_aliases_get_the_models(learner_dir):
     assert sep == "/"
 
 
+def test_star_imports_get_the_models(learner_dir):
+    write(learner_dir, "star", """
+        from threading import *
+        from time import *
+        def make():
+            return Lock(), Condition(), current_thread(), sleep, strftime
+    """)
+    import star
+
+    lock, cond, me, sleep, strftime = star.make()
+    assert strftime("%Y") >= "2024"
+    assert type(lock).__module__ == "grader.explore.primitives"
+    assert type(cond).__module__ == "grader.explore.primitives"
+    assert me is threading.current_thread()
+    assert sleep.__module__ == "grader.explore.primitives"
+
+
 def test_outside_an_exploration_the_module_runs_on_real_threads(learner_dir):
     write(learner_dir, "counter", """
         import threading
