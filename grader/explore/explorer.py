@@ -116,6 +116,7 @@ class _Scenario:
     always: Callable[[Any], Any] | None
     max_steps: int
     snapshots: dict[int, Any] = field(default_factory=dict)
+    name: str = "scenario"
 
 
 def _scenario_main(sched: Scheduler, scenario: _Scenario, holder: dict[str, Any]) -> None:
@@ -251,7 +252,7 @@ def explore(setup: Callable[[], Any], threads: Sequence[Callable[[Any], Any]], *
         raise ValueError("explore needs at least one thread body")
     if runtime.MANAGED and runtime.current() is not None:
         raise RuntimeError("explore cannot be nested inside an exploration")
-    scenario = _Scenario(setup, list(threads), invariant, always, max_steps)
+    scenario = _Scenario(setup, list(threads), invariant, always, max_steps, name=name)
     random_state = random.getstate()
     try:
         return _explore(scenario, seed=seed, runs=runs, strategy=strategy, replay=replay)
@@ -351,10 +352,11 @@ def _confirm_and_explain(scenario: _Scenario, found: RunResult, *, seed: int, la
     choices = (f"{switches} scheduling choice{'s differ' if switches != 1 else ' differs'} "
                "from letting the running thread go on.")
     if shrink:
-        details = (f"Found by {label} on schedule {run_number} of {runs} (seed {seed}); after "
-                   f"shrinking, {choices}")
+        details = (f"Scenario {scenario.name!r}: found by {label} on schedule {run_number} "
+                   f"of {runs} (seed {seed}); after shrinking, {choices}")
     else:
-        details = f"Replayed schedule {replay_id(deviations)}: {choices}"
+        details = (f"Scenario {scenario.name!r}, replayed schedule {replay_id(deviations)}: "
+                   f"{choices}")
     if rf.details:
         details += "\n" + rf.details
     return ExplorationFailure(rf.kind, rf.message, trace=_trace(final), deadlock=rf.deadlock,

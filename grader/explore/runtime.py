@@ -45,7 +45,13 @@ class WouldBlock(BaseException):
 
 
 class InfrastructureError(RuntimeError):
-    """The explorer could not control the program: never the learner's failure."""
+    """The explorer could not control the program: never the learner's failure.
+
+    The harness should report it as a grading fault (kind "infrastructure"), not charge it to
+    the learner as an exception.
+    """
+
+    kind = "infrastructure"
 
 
 def current() -> ManagedThread | None:
