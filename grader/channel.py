@@ -19,15 +19,20 @@ MAX_RECORD = 4 << 20  # one record (a check result with its trace) stays well un
 _send_lock = threading.Lock()
 
 
-def send(fd: int, record: dict[str, Any]) -> None:
-    """Write one record to the channel; safe from several threads."""
-    data = (json.dumps(record, separators=(",", ":"), default=str) + "\n").encode()
+def send(fd: int, record: dict[str, Any], *, _write=os.write, _dumps=json.dumps,
+         _lock=_send_lock) -> None:
+    """Write one record to the channel; safe from several threads.
+
+    The writer, encoder and lock are bound when this module is imported (before any learner
+    code runs), so patching `os.write` or `json.dumps` later does not reach the channel.
+    """
+    data = (_dumps(record, separators=(",", ":"), default=str) + "\n").encode()
     if len(data) > MAX_RECORD:
         raise ValueError(f"record of {len(data)} bytes is larger than the channel allows")
-    with _send_lock:
+    with _lock:
         view = memoryview(data)
         while view:
-            written = os.write(fd, view)
+            written = _write(fd, view)
             view = view[written:]
 
 

@@ -95,7 +95,9 @@ def submission_hash(path: Path) -> str:
     for file in _submission_files(path):
         rel = file.name if path.is_file() else str(file.relative_to(path))
         digest.update(rel.encode() + b"\0")
-        digest.update(file.read_bytes())
+        with open(file, "rb") as stream:
+            while chunk := stream.read(1 << 20):
+                digest.update(chunk)
         digest.update(b"\0")
     return digest.hexdigest()
 
@@ -259,8 +261,16 @@ class _RunState:
 
 def _describe_death(result: Any) -> tuple[str, str]:
     """(kind, sentence) for a child that ended in the middle of a check."""
-    if getattr(result, "killed", None) == "memory":
+    killed = getattr(result, "killed", None)
+    if killed == "memory":
         return "crash", "your code used more memory than this exercise allows"
+    if killed == "sandbox-lost":
+        return "crash", ("the process supervising your code was killed during this check "
+                         "(does your code signal its parent?)")
+    if killed == "cpu":
+        return "crash", "your code used more CPU time than this exercise allows"
+    if killed == "file-size":
+        return "crash", "your code wrote a file larger than this exercise allows"
     sig = getattr(result, "signal", None)
     if sig:
         try:
@@ -525,6 +535,9 @@ class _Driver:
 
     def _finish(self, child: Any) -> Any:
         result = child.wait()
+        error = getattr(result, "error", None)
+        if error and getattr(result, "killed", None) != "sandbox-lost":
+            raise GradingError(f"the sandbox failed: {error}")
         usage = result.usage
         res = self.state.resources
         res.cpu_s += usage.cpu_user_s + usage.cpu_system_s

@@ -36,6 +36,10 @@ ATTRIBUTES = {
     "setprofile": "installs a profiler over every call the checks make",
     "__builtins__": "reaches the built-ins the checks rely on",
     "__code__": "rewrites a function's code",
+    "__defaults__": "rewrites a function's default arguments",
+    "__kwdefaults__": "rewrites a function's default arguments",
+    "__globals__": "reaches another module's globals through a function",
+    "__closure__": "reaches another function's variables",
 }
 #: `sys.X` attributes that change what every later import or check sees when assigned.
 SYS_MUTABLE = {"modules", "meta_path", "path_hooks", "excepthook", "stdout", "stderr"}

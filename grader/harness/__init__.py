@@ -6,5 +6,6 @@ imports `grading` or `report`, and trusts nothing the learner's code can touch.
 """
 
 from grader.harness.failures import CheckFailure, fail
+from grader.harness.values import plain
 
-__all__ = ["CheckFailure", "fail"]
+__all__ = ["CheckFailure", "fail", "plain"]

@@ -18,10 +18,15 @@ import time
 import traceback
 from typing import Any
 
+import pytest
+
 from grader import channel
 from grader.harness import fixtures
 
 IMPORTS = "imports"
+#: Bound before any learner code is imported: a submission that patches `grader.channel.send`
+#: later patches a name the harness no longer looks up.
+SEND = channel.send
 MESSAGE_LIMIT = 2000
 DETAILS_LIMIT = 6000
 
@@ -73,6 +78,11 @@ def describe_exception(exc: BaseException, folder: str, longrepr: str = "") -> t
         text = "your code raised KeyboardInterrupt"
     elif isinstance(exc, RecursionError):
         text = "RecursionError: maximum recursion depth exceeded"
+    elif isinstance(exc, BlockingIOError) or (
+            isinstance(exc, RuntimeError) and "can't start new thread" in str(exc)):
+        text += " (the limit on processes and threads for this exercise was reached)"
+    elif isinstance(exc, MemoryError):
+        text = "MemoryError: your code used more memory than this exercise allows"
     message = f"{text} (in {where})" if where else text
     return "error", {
         "kind": "exception",
@@ -137,7 +147,37 @@ class Reporter:
         if check_id:
             self.current = {"id": check_id, "start": time.monotonic(), "status": "passed",
                             "failure": None}
-            channel.send(self.fd, {"event": "start", "check": check_id})
+            SEND(self.fd, {"event": "start", "check": check_id})
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_pyfunc_call(self, pyfuncitem: Any) -> Any:
+        # Our own call of the check's function: a submission that replaces pytest's runtest
+        # (so that no check body runs) leaves "ran" unset, and the check is not a pass.
+        if self.current:
+            self.current["called"] = True
+        testfunction = pyfuncitem.obj
+        names = pyfuncitem._fixtureinfo.argnames
+        testfunction(**{name: pyfuncitem.funcargs[name] for name in names})
+        if self.current:
+            self.current["ran"] = True
+        return True
+
+    def pytest_keyboard_interrupt(self, excinfo: Any) -> None:
+        """pytest stops the session on KeyboardInterrupt or pytest.exit: report the check."""
+        if self.current:
+            status, failure = describe_exception(excinfo.value, self.folder)
+            self._send_result(self.current["id"], status, failure,
+                              time.monotonic() - self.current["start"])
+            self.current = {}
+
+    def flush(self) -> None:
+        """A check still open when pytest returned ended abnormally: say so."""
+        if self.current:
+            self._send_result(self.current["id"], "error", {
+                "kind": "exception",
+                "message": "your code stopped the test run in the middle of this check",
+            }, time.monotonic() - self.current["start"])
+            self.current = {}
 
     def pytest_runtest_makereport(self, item: Any, call: Any) -> None:
         if call.excinfo is None or not self.current:
@@ -158,23 +198,28 @@ class Reporter:
         check_id = self._check_id(nodeid)
         if check_id and self.current.get("id") == check_id:
             duration = time.monotonic() - self.current["start"]
+            if self.current["status"] == "passed" and not self.current.get("ran"):
+                self.current["status"] = "error"
+                self.current["failure"] = {
+                    "kind": "exception",
+                    "message": "the check's code did not run to the end: something in your "
+                               "code interfered with the test run",
+                }
             self._send_result(check_id, self.current["status"], self.current["failure"], duration)
             self.current = {}
 
     def _send_result(self, check_id: str, status: str, failure: Any, duration: float) -> None:
-        channel.send(self.fd, {"event": "result", "check": check_id, "status": status,
+        SEND(self.fd, {"event": "result", "check": check_id, "status": status,
                                "failure": failure, "duration_s": round(duration, 4)})
 
 
 def _skip_exception() -> type:
-    import pytest
-
     return pytest.skip.Exception
 
 
 def _run_import_check(fd: int, folder: str, report: bool) -> bool:
     if report:
-        channel.send(fd, {"event": "start", "check": IMPORTS})
+        SEND(fd, {"event": "start", "check": IMPORTS})
     start = time.monotonic()
     try:
         fixtures.import_submission()
@@ -191,7 +236,7 @@ def _run_import_check(fd: int, folder: str, report: bool) -> bool:
     else:
         failure, ok = None, True
     if report:
-        channel.send(fd, {"event": "result", "check": IMPORTS,
+        SEND(fd, {"event": "result", "check": IMPORTS,
                           "status": "passed" if ok else "failed", "failure": failure,
                           "duration_s": round(time.monotonic() - start, 4)})
     return ok
@@ -226,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     fd = int(os.environ["GRADER_CHANNEL_FD"])
     folder = str(fixtures.submission_dir())
     wanted = [c for c in args.only.split(",") if c]
-    channel.send(fd, {"event": "hello", "pid": os.getpid()})
+    SEND(fd, {"event": "hello", "pid": os.getpid()})
 
     cov = None
     if args.coverage:
@@ -238,16 +283,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         fixtures.install_instrumentation()
     except Exception as exc:  # noqa: BLE001 - the grader's fault, never the learner's
-        channel.send(fd, {"event": "internal-error",
+        SEND(fd, {"event": "internal-error",
                           "message": f"instrumenting the submission failed: {exc!r}"})
         return 3
     if not _run_import_check(fd, folder, IMPORTS in wanted):
-        channel.send(fd, {"event": "done"})
+        SEND(fd, {"event": "done"})
         return 0
     rest = [c for c in wanted if c != IMPORTS]
     if rest:
-        import pytest
-
         plugins = ["grader.harness.fixtures", *args.plugin]
         pytest_args = [args.checks_dir, "-p", "no:terminal", "-p", "no:cacheprovider",
                        "-p", "no:stepwise", "-s", "-c", os.devnull,
@@ -255,10 +298,12 @@ def main(argv: list[str] | None = None) -> int:
                        "-W", "ignore::pytest.PytestAssertRewriteWarning"]
         for plugin in plugins:
             pytest_args += ["-p", plugin]
-        pytest.main(pytest_args, plugins=[Reporter(fd, rest, folder)])
+        reporter = Reporter(fd, rest, folder)
+        pytest.main(pytest_args, plugins=[reporter])
+        reporter.flush()
     if cov is not None:
-        channel.send(fd, _coverage_record(cov, folder))
-    channel.send(fd, {"event": "done"})
+        SEND(fd, _coverage_record(cov, folder))
+    SEND(fd, {"event": "done"})
     return 0
 
 

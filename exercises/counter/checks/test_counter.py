@@ -3,33 +3,40 @@
 import sys
 import threading
 
+from grader.harness import plain
+
+
+def value_of(counter):
+    """The counter's value, as a plain int (never the learner's own object)."""
+    return plain(value_of(counter), int, "value()")
+
 
 def test_starts_at_start(submission):
-    assert submission.Counter().value() == 0, "Counter() should start at 0"
-    assert submission.Counter(5).value() == 5, "Counter(5) should start at 5"
-    assert submission.Counter(-3).value() == -3, "Counter(-3) should start at -3"
+    assert value_of(submission.Counter()) == 0, "Counter() should start at 0"
+    assert value_of(submission.Counter(5)) == 5, "Counter(5) should start at 5"
+    assert value_of(submission.Counter(-3)) == -3, "Counter(-3) should start at -3"
 
 
 def test_increments_add_up(submission):
     counter = submission.Counter()
     counter.increment()
-    assert counter.value() == 1, f"after one increment() the value should be 1, not {counter.value()!r}"
+    assert value_of(counter) == 1, f"after one increment() the value should be 1, not {value_of(counter)!r}"
     counter.increment(5)
-    assert counter.value() == 6, f"after increment() and increment(5) the value should be 6, not {counter.value()!r}"
+    assert value_of(counter) == 6, f"after increment() and increment(5) the value should be 6, not {value_of(counter)!r}"
     counter.increment(0)
-    assert counter.value() == 6, "increment(0) should not change the value"
+    assert value_of(counter) == 6, "increment(0) should not change the value"
     counter.increment(-2)
-    assert counter.value() == 4, "increment(-2) should subtract 2"
+    assert value_of(counter) == 4, "increment(-2) should subtract 2"
     for _ in range(100):
         counter.increment(3)
-    assert counter.value() == 304, f"after 100 more increment(3) the value should be 304, not {counter.value()!r}"
+    assert value_of(counter) == 304, f"after 100 more increment(3) the value should be 304, not {value_of(counter)!r}"
 
 
 def test_counters_are_independent(submission):
     first, second = submission.Counter(), submission.Counter(10)
     first.increment(7)
-    assert second.value() == 10, "incrementing one counter changed another counter's value"
-    assert first.value() == 7, "a counter's value changed when another counter was created"
+    assert value_of(second) == 10, "incrementing one counter changed another counter's value"
+    assert value_of(first) == 7, "a counter's value changed when another counter was created"
 
 
 def test_no_lost_updates(submission, explorer):
@@ -43,7 +50,7 @@ def test_no_lost_updates(submission, explorer):
                 counter.increment(step)
 
         def no_update_lost(counter, expected=expected, threads=threads, each=each, step=step):
-            got = counter.value()
+            got = value_of(counter)
             assert got == expected, (
                 f"{threads} threads each called increment({step}) {each} time(s) on a new "
                 f"Counter(): the value should be {expected}, but it was {got}"
@@ -79,7 +86,7 @@ def test_stress_real_threads(submission):
         sys.setswitchinterval(old)
     if errors:
         raise errors[0]
-    assert counter.value() == threads * each, (
+    assert value_of(counter) == threads * each, (
         f"{threads} threads each incremented {each} times: the value should be "
-        f"{threads * each}, but it was {counter.value()} ({threads * each - counter.value()} lost)"
+        f"{threads * each}, but it was {value_of(counter)} ({threads * each - value_of(counter)} lost)"
     )
