@@ -64,7 +64,8 @@ SUBMISSIONS = {
 
 
 #: In-process forgery: the checks share the interpreter with the learner's code (thread
-#: exercises), so patching pytest at import time is beyond what a sandbox can contain.
+#: exercises); the sandbox cannot contain this, the harness must (it confirms that each
+#: check's body ran to the end). Was a strict xfail until the harness caught it.
 PATCH_PYTEST = textwrap.dedent("""
     import _pytest.python
     _pytest.python.Function.runtest = lambda self: None
@@ -138,8 +139,6 @@ def test_hostile_submission_fails_with_a_reason_and_leaves_nothing(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="in-process checks share the interpreter with learner "
-                   "code: patching pytest forges passes (docs/threat-model.md, point 4)")
 def test_patching_pytest_in_process_does_not_forge_passes(exercise: Path, tmp_path: Path) -> None:
     submission = tmp_path / "counter.py"
     submission.write_text(PATCH_PYTEST)
