@@ -150,6 +150,7 @@ class SupervisedChild:
         self.backend = backend
         self.limits = request.limits
         self.kill_reason: str | None = None
+        self._lost_before_kill = False
         self._report = b""
         self._report_done = False
         self._result: RunResult | None = None
@@ -248,6 +249,9 @@ class SupervisedChild:
     def kill(self, reason: str) -> None:
         if self.kill_reason is None:
             self.kill_reason = reason
+            # A supervisor already dead when the caller kills was killed by the command
+            # (process backend): that, not the caller's reason, is how the run ended.
+            self._lost_before_kill = self._proc.poll() is not None and not self._report_done
         if self._proc.poll() is None:
             try:
                 os.kill(self._proc.pid, signal.SIGTERM)
@@ -371,6 +375,8 @@ class SupervisedChild:
         sig = report.get("signal")
         exit_code, sig = self._translate_status(exit_code, sig)
         killed = self.kill_reason
+        if not self._report and (killed is None or self._lost_before_kill):
+            killed = "sandbox-lost"  # the supervisor died on its own: see error
         if killed is None and report.get("killed") == "wall-clock":
             killed = "wall-clock"
         if killed is None and report.get("killed") == "caller":
@@ -383,8 +389,6 @@ class SupervisedChild:
             killed = "cpu"
         if killed is None and sig == signal.SIGXFSZ:
             killed = "file-size"
-        if killed is None and error is not None:
-            killed = "sandbox-lost"
         wall = float(report.get("wall_s", time.monotonic() - self.started))
         usage = Usage(
             cpu_user_s=float(cg_usage.get("cpu_user_s", report.get("cpu_user_s", 0.0))),

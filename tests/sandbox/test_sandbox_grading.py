@@ -56,6 +56,11 @@ SUBMISSIONS = {
         "        with self._lock:\n            self._value += n",
         "        import os, signal\n        os.kill(os.getppid(), signal.SIGKILL)",
     ),
+    "kills-its-parent-leaving-a-child": REFERENCE.replace(
+        "        with self._lock:\n            self._value += n",
+        "        import os, signal, time\n        if os.fork() == 0:\n            time.sleep(300)\n"
+        "        os.kill(os.getppid(), signal.SIGKILL)",
+    ),
     "memory-bomb-in-a-call": REFERENCE.replace(
         "        with self._lock:\n            self._value += n",
         "        hog = [bytearray(16 << 20) for _ in range(64)]",
