@@ -90,7 +90,8 @@ def _wait_blocked(actor: _Actor, method: str) -> None:
         if actor.inside.is_set() or actor.left.is_set():
             return  # it got in: the caller's order check will judge that
         stack = _stack(actor.thread)
-        asleep = _os_state(actor.thread) in ("S", "D")
+        # Without /proc (not Linux) only the unmoving stack is evidence.
+        asleep = _os_state(actor.thread) in ("S", "D", "?")
         # Before it is inside, the actor's only blocking call is the acquire (whatever the
         # learner named the functions behind it), so a sleeping, unmoving actor that has
         # entered its run loop is blocked in `method`.
