@@ -395,6 +395,7 @@ class _Driver:
             argv=self._argv(ids), workdir=self.work, env=self._env(), limits=self._limits(),
             readable=[self.exercise.folder, Path(grader.__file__).resolve().parent],
             label=f"grader-{self.exercise.id}",
+            run_dir=child_dir,  # inside the grading's temporary folder: removed with it
         )
         try:
             child = self.backend.start(request)
@@ -534,7 +535,10 @@ class _Driver:
             self.state.statements.setdefault(name, set()).update(statements)
 
     def _finish(self, child: Any) -> Any:
-        result = child.wait()
+        try:
+            result = child.wait()
+        finally:
+            child.close()
         error = getattr(result, "error", None)
         if error and getattr(result, "killed", None) != "sandbox-lost":
             raise GradingError(f"the sandbox failed: {error}")
