@@ -47,7 +47,11 @@ def _learner_location(tb: Any, folder: str) -> str | None:
 def _learner_traceback(exc: BaseException, folder: str) -> str:
     frames = traceback.extract_tb(exc.__traceback__)
     mine = [f for f in frames if f.filename.startswith(folder + os.sep)] or frames[-1:]
-    lines = [f'  File "{os.path.relpath(f.filename, folder)}", line {f.lineno}, in {f.name}\n'
+    def shown(name: str) -> str:
+        inside = name.startswith(folder + os.sep)
+        return os.path.relpath(name, folder) if inside else os.path.basename(name)
+
+    lines = [f'  File "{shown(f.filename)}", line {f.lineno}, in {f.name}\n'
              f"    {f.line or ''}" for f in mine]
     return "\n".join(lines + [f"{type(exc).__name__}: {exc}"])
 
@@ -185,6 +189,12 @@ class Reporter:
         if self.current["status"] != "passed":
             return  # keep the first problem (a teardown error after a failure adds nothing)
         exc = call.excinfo.value
+        if getattr(exc, "kind", None) == "infrastructure":
+            # the explorer lost control of the program (an unmodelled blocking call, or a
+            # failure that did not reproduce): a grading fault, never the learner's failure
+            SEND(self.fd, {"event": "internal-error", "message": f"{type(exc).__name__}: {exc}"})
+            self.current = {}
+            return
         if call.excinfo.errisinstance(_skip_exception()):
             self.current["status"] = "skipped"
             self.current["failure"] = {"kind": "skipped", "message": str(exc) or "skipped"}

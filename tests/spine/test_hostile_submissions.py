@@ -131,3 +131,17 @@ def test_a_forbidden_import_fails_allowed_modules_and_skips_the_rest(hostile):
     assert statuses["allowed-modules"] == "failed"
     assert "line 1" in result["checks"][1]["message"]
     assert statuses["increments-add-up"] == "skipped"
+
+
+def test_a_program_the_explorer_cannot_control_is_not_graded_rather_than_failed(hostile):
+    # a real (unmodelled) lock held across a scheduling point: the explorer loses control,
+    # which is the grader's limit, not the learner's failure
+    source = ("import _thread\n_real = _thread.allocate_lock()\n\nclass Counter:\n"
+              "    def __init__(self, start=0):\n        self.v = start\n"
+              "    def increment(self, n=1):\n        with _real:\n            self.v += n\n"
+              "    def value(self):\n        return self.v\n")
+    from .conftest import run_grader
+
+    proc = run_grader("check", "counter", str(hostile(source)), "--check", "no-lost-updates")
+    assert proc.returncode == 3
+    assert "does not model" in proc.stderr
