@@ -22,6 +22,10 @@ BUILTIN_CHECKS = {
     ALLOWED_MODULES: "Your code uses only the modules this exercise allows",
 }
 
+#: Budget of the built-in import check unless the YAML sets one: importing a module is quick,
+#: and a submission that hangs at import should not cost a whole check's budget.
+IMPORT_SECONDS = 20.0
+
 #: Failure kinds the grader itself produces; check code may add its own.
 BUILTIN_KINDS = {
     "assertion",
@@ -175,7 +179,9 @@ class Exercise(_Strict):
         for check_id, title in BUILTIN_CHECKS.items():
             if check_id == ALLOWED_MODULES and not self.forbid and check_id not in listed:
                 continue
-            builtins.append(listed.get(check_id) or CheckSpec(id=check_id, title=title, points=0))
+            seconds = min(IMPORT_SECONDS, self.limits.check_seconds) if check_id == IMPORTS else None
+            builtins.append(listed.get(check_id)
+                            or CheckSpec(id=check_id, title=title, points=0, seconds=seconds))
         return builtins + [c for c in self.checks if not c.builtin]
 
     @property
