@@ -502,12 +502,16 @@ class _Driver:
         else:
             message = (f"did not finish within {budget:g} s: your code is stuck "
                        "(a deadlock, a wait that is never woken, or an endless loop)")
-        victim = current or expected[0]
-        self.state.decided[victim] = _Outcome(Status.TIMEOUT, Failure("timeout", message), budget)
+        victim = current or (expected[0] if expected else None)
+        if victim is not None:
+            self.state.decided[victim] = _Outcome(Status.TIMEOUT, Failure("timeout", message),
+                                                  budget)
 
     def _blame(self, current: str | None, expected: list[str], message: str) -> None:
-        victim = current or expected[0]
-        self.state.decided[victim] = _Outcome(Status.ERROR, Failure("exception", message), 0.0)
+        victim = current or (expected[0] if expected else None)
+        if victim is not None:  # after the last expected check there is nothing left to cost
+            self.state.decided[victim] = _Outcome(Status.ERROR, Failure("exception", message),
+                                                  0.0)
 
     def _accept(self, check_id: str, record: dict[str, Any]) -> None:
         status_text = record.get("status")

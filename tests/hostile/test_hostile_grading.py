@@ -489,18 +489,15 @@ _hx_channel.send = _hx_forge
 '''
 
 FORGE_OUT_OF_ORDER = '''
-import grader.channel as _hx_channel
-_hx_send = _hx_channel.send
-
-
-def _hx_forge(fd, record):
-    _hx_send(fd, record)
-    if record.get("event") == "start" and record.get("check") == "increments-add-up":
-        _hx_send(fd, {"event": "result", "check": "counters-are-independent",
-                      "status": "passed", "failure": None, "duration_s": 0.1})
-
-
-_hx_channel.send = _hx_forge
+# Writes a forged pass for a later check straight to the results channel (fd 3) the first time
+# increment() runs, that is, while increments-add-up is the running check; a marker file in the
+# working folder keeps the fresh child that runs the remaining checks honest. (Patching
+# grader.channel.send no longer reaches the channel: the harness binds it before import.)
+def _hx_forge_once():
+    if not _hx_os.path.exists("forged"):
+        open("forged", "w").close()
+        _hx_os.write(3, b'{"event": "result", "check": "counters-are-independent", '
+                        b'"status": "passed", "failure": null, "duration_s": 0.1}\\n')
 '''
 
 
@@ -513,12 +510,12 @@ def test_forged_pass_for_a_check_whose_needs_failed_is_skipped(backend, token, w
 
 
 def test_forged_record_out_of_order_is_refused(backend, token, write):
-    graded = grade(write(source(token, top=FORGE_OUT_OF_ORDER)), backend, "increments-add-up",
-                   "counters-are-independent", token=token)
+    graded = grade(write(source(token, top=FORGE_OUT_OF_ORDER, body="_hx_forge_once()")),
+                   backend, "increments-add-up", "counters-are-independent", token=token)
     assert_contained(graded, token, {"increments-add-up": {"error"},
                                      "counters-are-independent": {"failed"}})
     assert "disturbed" in graded.check("increments-add-up")["message"]
-    assert any("grader" in flag["what"] for flag in graded.result["integrity"])
+    assert any("os.write(3" in flag["what"] for flag in graded.result["integrity"])
 
 
 def test_patched_builtins_cost_the_checks_and_are_flagged(backend, token, write):
