@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.grading.batch import ReadersWriterShare
 from grader.grading.grade import GradeOptions, GradingError, grade_submission
 from grader.results import Status, SubmissionResult
 from grader.spec import BUILTIN_KINDS, Exercise, SpecError, load_exercise_file
@@ -179,6 +180,8 @@ def validate_exercise(file: Path, runs: int = 10, workers: int = 2, sandbox: str
 
     jobs = [(sol, first_seed + i) for sol in report.solutions if sol.problem is None
             for i in range(runs)]
+    # as in a batch: checks marked `exclusive` (speed, parallelism) get the machine alone
+    machine = ReadersWriterShare()
 
     def grade(job: tuple[SolutionReport, int]) -> tuple[SolutionReport, str, float, list]:
         sol, seed = job
@@ -189,7 +192,8 @@ def validate_exercise(file: Path, runs: int = 10, workers: int = 2, sandbox: str
             else None
         try:
             result = grade_submission(exercise, sol.path,
-                                      GradeOptions(seed=seed, sandbox=sandbox, only=only))
+                                      GradeOptions(seed=seed, sandbox=sandbox, only=only,
+                                                   machine=machine))
         except GradingError as exc:
             return sol, f"could not be graded: {exc}", time.monotonic() - begin, []
         verdict = judge(result, sol.manifest)
