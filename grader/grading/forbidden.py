@@ -10,6 +10,7 @@ standard library imports internally does not count.
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,13 +135,19 @@ def scan_source(source: str, filename: str, forbid: list[str]) -> list[Forbidden
     return sorted(found, key=lambda u: (u.file, u.line))
 
 
+def python_sources(folder: Path) -> Iterator[tuple[str, str]]:
+    """(path relative to `folder`, text) of every Python file of a prepared submission."""
+    for file in sorted(folder.rglob("*.py")):
+        try:
+            yield str(file.relative_to(folder)), file.read_text(encoding="utf-8",
+                                                                 errors="replace")
+        except OSError:
+            continue
+
+
 def scan_submission(folder: Path, forbid: list[str]) -> list[ForbiddenUse]:
     """Forbidden uses in every Python file of a prepared submission folder."""
     found: list[ForbiddenUse] = []
-    for file in sorted(folder.rglob("*.py")):
-        try:
-            source = file.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
-        found += scan_source(source, str(file.relative_to(folder)), forbid)
+    for name, source in python_sources(folder):
+        found += scan_source(source, name, forbid)
     return found

@@ -14,6 +14,8 @@ import ast
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from grader.grading.forbidden import python_sources
+
 #: Modules whose import alone is worth a look, and why.
 MODULES = {
     "gc": "can find and change any object in the interpreter, the checks' included",
@@ -164,10 +166,6 @@ def scan_source(source: str, file: str) -> list[IntegrityFlag]:
 
 def scan_submission(folder: Path) -> list[IntegrityFlag]:
     flags: list[IntegrityFlag] = []
-    for file in sorted(folder.rglob("*.py")):
-        try:
-            source = file.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
-        flags += scan_source(source, str(file.relative_to(folder)))
+    for name, source in python_sources(folder):
+        flags += scan_source(source, name)
     return flags[:200]
