@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import webbrowser
 from pathlib import Path
 
 from grader.cli import EXIT_FAILED, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, fail_internal, fail_usage
@@ -39,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from grader.grading import GradeOptions, GradingError, grade_submission
-    from grader.report import render, render_html
+    from grader.report import render
     from grader.spec import SpecError, load_exercise
 
     try:
@@ -74,10 +73,14 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     if html_path is not None:
+        from grader.report import render_html
+
         html_path.write_text(render_html(result, learner_view=learner_view), encoding="utf-8")
         if args.format == "text":
             print(f"HTML report: {html_path}", file=sys.stderr)
         if args.open:
+            import webbrowser
+
             webbrowser.open(html_path.resolve().as_uri())
     return EXIT_OK if result.passed else EXIT_FAILED
 

@@ -9,13 +9,34 @@ Nothing here runs or grades anything: it turns a `SubmissionResult` into text.
 
 from __future__ import annotations
 
-from grader.report.gradescope import render_gradescope
-from grader.report.html import render_html, templates_dir
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from grader.report.jsonout import render_json
-from grader.report.junit import render_junit
 from grader.report.text import render_text, text_report
 from grader.report.visibility import learner_copy
 from grader.results import SubmissionResult
+
+if TYPE_CHECKING:
+    from grader.report.gradescope import render_gradescope
+    from grader.report.html import render_html, templates_dir
+    from grader.report.junit import render_junit
+
+#: Renderers imported on first use: Jinja (html) and ElementTree (junit) cost a terminal
+#: report's start-up time for nothing.
+_LAZY = {
+    "render_gradescope": "grader.report.gradescope",
+    "render_html": "grader.report.html",
+    "templates_dir": "grader.report.html",
+    "render_junit": "grader.report.junit",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
 
 FORMATS = ("text", "json", "html", "junit", "gradescope")
 
@@ -55,12 +76,18 @@ def render(
             render_text(result, color=color) if learner_view else text_report(result, color=color)
         )
     if fmt == "html":
+        from grader.report.html import render_html
+
         return render_html(result, learner_view=learner_view)
     if fmt == "gradescope":
+        from grader.report.gradescope import render_gradescope
+
         return render_gradescope(result)
     shown = learner_copy(result) if learner_view else result
     if fmt == "json":
         return render_json(shown)
     if fmt == "junit":
+        from grader.report.junit import render_junit
+
         return render_junit([shown])
     raise UnknownFormat(fmt)
