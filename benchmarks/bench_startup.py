@@ -11,11 +11,15 @@ ratios to the baseline measured alongside mean anything):
 - `grader --help` and `grader list` (commands that grade nothing).
 
     python benchmarks/bench_startup.py [--exercise counter] [--runs 7]
+    python benchmarks/bench_startup.py --against OTHER_TREE   # also each step on another
+                                                              # checkout (e.g. a `git archive`
+                                                              # of main), same rounds
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -71,23 +75,39 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--exercise", default="counter")
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--against", type=Path, metavar="TREE",
+                        help="another checkout of grader: each step also runs on it")
     args = parser.parse_args()
+    trees = {"here": ROOT}
+    if args.against:
+        trees["against"] = args.against.resolve()
     commands = steps(args.exercise)
-    samples: dict[str, list[float]] = {name: [] for name in commands}
+    samples: dict[tuple[str, str], list[float]] = {}
     for _ in range(args.runs):
         for name, argv in commands.items():
-            start = time.perf_counter()
-            done = subprocess.run(argv, cwd=ROOT, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.PIPE, text=True)
-            samples[name].append(time.perf_counter() - start)
-            if done.returncode not in (0, 1):
-                raise SystemExit(f"{name} failed ({done.returncode}): {done.stderr[-500:]}")
-    medians = {name: statistics.median(values) for name, values in samples.items()}
-    base = medians['python -c "import pytest" (baseline)']
+            for tree, path in trees.items():
+                if tree != "here" and "pytest" in name and "harness" not in name:
+                    continue  # the baselines do not depend on the tree
+                env = dict(os.environ, PYTHONPATH=str(path))
+                start = time.perf_counter()
+                done = subprocess.run(argv, cwd=path, env=env, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.PIPE, text=True)
+                samples.setdefault((name, tree), []).append(time.perf_counter() - start)
+                if done.returncode not in (0, 1):
+                    raise SystemExit(f"{name} ({tree}) failed ({done.returncode}): "
+                                     f"{done.stderr[-500:]}")
+    medians = {key: statistics.median(values) for key, values in samples.items()}
+    base = medians[('python -c "import pytest" (baseline)', "here")]
     print(f"median of {args.runs} interleaved rounds; x = multiple of import pytest "
           f"({base:.3f} s here)")
-    for name, value in medians.items():
-        print(f"{name:<44}{value:>8.3f} s{value / base:>7.2f}x")
+    print(f"{'step':<44}" + "".join(f"{tree:>18}" for tree in trees))
+    for name in commands:
+        cells = []
+        for tree in trees:
+            value = medians.get((name, tree))
+            cells.append(f"{value:>9.3f} s {value / base:>5.2f}x" if value is not None
+                         else f"{'':>18}")
+        print(f"{name:<44}" + "".join(cells))
 
 
 if __name__ == "__main__":
