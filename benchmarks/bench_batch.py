@@ -13,7 +13,10 @@ is really graded. Figures printed:
   (discovery, hashing, the store's fsynced transaction, the student's HTML,
   gradebook and class report), per submission;
 - the real runs' overhead: wall time x slots minus the summed grading time,
-  per submission (idle slots at the end of a run count here too).
+  per submission (idle slots at the end of a run count here too);
+- each real run's wall time per student as a fraction of one cold `grader check` of the
+  reference measured in the same run (the issue's target: at most a quarter with -j 2; a
+  2-worker LocalCluster within 10% of -j 2).
 """
 
 from __future__ import annotations
@@ -68,6 +71,20 @@ def grade_mix(out: Path) -> str:
     return f"statuses {dict(sorted(statuses.items()))}, mean score {mean:.2f}"
 
 
+def cold_check(runs: int = 3) -> float:
+    """Median wall time of one `grader check counter REFERENCE` from a fresh interpreter."""
+    import statistics
+    import subprocess
+
+    argv = [sys.executable, "-m", "grader", "check", "counter", str(SOLUTIONS / "reference.py")]
+    times = []
+    for _ in range(runs):
+        started = time.monotonic()
+        subprocess.run(argv, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times.append(time.monotonic() - started)
+    return statistics.median(times)
+
+
 def timed_batch(exercise, folder: Path, out: Path, backend) -> tuple[float, object]:
     with open(os.devnull, "w") as sink:
         started = time.monotonic()
@@ -111,6 +128,9 @@ def main() -> int:
 
         if args.no_real:
             return 0
+        cold = cold_check()
+        print(f"baseline, same run: one cold `grader check counter` on the reference {cold:.2f} s "
+              f"(median of 3); per-student figures below are fractions of it")
         books: dict[str, str] = {}
         for jobs in [int(j) for j in args.jobs.split(",")]:
             backend = LocalBackend(exercise, jobs=jobs)
@@ -124,7 +144,8 @@ def main() -> int:
                 f"{60 * summary.graded / wall:.1f} submissions/min; mean grading "
                 f"{summary.grading_s / max(1, summary.graded):.2f} s; slot time not grading "
                 f"{1000 * overhead:.0f} ms per submission; not graded {len(summary.not_graded)}; "
-                f"{grade_mix(out)}"
+                f"{grade_mix(out)}; {wall / max(1, summary.graded) / cold:.2f} cold checks "
+                f"per student"
             )
         if args.dask:
             from grader.grading.distributed import DaskBackend, start_local_cluster
@@ -138,7 +159,8 @@ def main() -> int:
             print(
                 f"dask LocalCluster, 2 workers: {summary.graded} graded in {wall:.1f} s = "
                 f"{60 * summary.graded / wall:.1f} submissions/min; slot time not grading "
-                f"{1000 * overhead:.0f} ms per submission; {grade_mix(root / 'dask')}"
+                f"{1000 * overhead:.0f} ms per submission; {grade_mix(root / 'dask')}; "
+                f"{wall / max(1, summary.graded) / cold:.2f} cold checks per student"
             )
         same = len(set(books.values())) == 1
         print(f"gradebooks of {', '.join(books)} identical: {'yes' if same else 'NO'}")
