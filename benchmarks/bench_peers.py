@@ -106,6 +106,8 @@ class Runner:
                                                               "inconclusive")
                 if verdict == "inconclusive":
                     note = f"inconclusive: {result.inconclusive_reason}"[:200]
+                elif verdict == "found":
+                    note = " ".join((result.explanation or "").split())[:200]
         record = {"unit": self.unit, "check": self.check, "scenario": name, "tool": self.tool,
                   "verdict": verdict, "found": verdict == "found", "schedules": schedules,
                   "seconds": round(time.perf_counter() - started, 4), "note": note}
