@@ -25,8 +25,7 @@ def run(args: argparse.Namespace) -> int:
     except sandbox.SandboxUnavailable as exc:
         chosen, problem = None, str(exc)
     if args.format == "json":
-        print(json.dumps({"system": facilities.system(), "default": chosen, "rows": rows},
-                         indent=2, default=str))
+        print(json.dumps(rows, indent=2, default=str))
         return EXIT_OK
     print(f"system: {facilities.system()}")
     for row in rows:
