@@ -22,7 +22,7 @@ import sys
 #: Environment variable of the test seam (see the module docstring).
 PRETEND_ENV = "GRADER_PRETEND_OS"
 #: Where a learner on Windows is sent.
-WINDOWS_HINT = ("run the grader inside WSL (wsl --install, then pip install it there) or in the "
+WINDOWS_HINT = ("run the grader inside WSL (wsl --install, then pip install concurrency-grader there) or in the "
                 "course's Docker image")
 
 
