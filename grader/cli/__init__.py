@@ -21,6 +21,7 @@ COMMANDS = [
     "grader.cli.batch",
     "grader.cli.doctor",
     "grader.cli.course",
+    "grader.cli.gradescope",
 ]
 
 
