@@ -161,3 +161,14 @@ def test_process_references_pass_with_spawn_on_the_macos_code_paths(exercise):
                    env={"GRADER_MP_START": "spawn", **MACOS})
     assert result["sandbox"] == "portable"
     assert_as_expected(folder / "reference.py", result)
+
+
+def test_the_start_method_seam_reaches_the_learners_code(tmp_path):
+    """GRADER_MP_START really changes what the submission's multiprocessing uses."""
+    source = (REPO / "solutions" / "counter" / "reference.py").read_text()
+    probe = ("import multiprocessing as _mp, sys as _sys\n"
+             "print('START-METHOD', _mp.get_start_method(), file=_sys.stderr)\n")
+    submission = tmp_path / "counter.py"
+    submission.write_text(probe + source)
+    result = grade("counter", submission, "--check", "imports", env={"GRADER_MP_START": "spawn"})
+    assert "START-METHOD spawn" in result["output"]
