@@ -21,6 +21,7 @@ COMMANDS = [
     "grader.cli.batch",
     "grader.cli.doctor",
     "grader.cli.course",
+    "grader.cli.gradescope",
 ]
 
 
@@ -58,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return EXIT_USAGE
+    refusal = platform_refusal(args.command)
+    if refusal:
+        return fail_usage(refusal)
     try:
         return handler(args)
     except KeyboardInterrupt:
@@ -65,6 +69,23 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+
+
+#: Commands that run learner code in a sandbox: they need a POSIX process model.
+GRADING_COMMANDS = ("check", "batch", "validate")
+
+
+def platform_refusal(command: str | None) -> str | None:
+    """One sentence when this OS cannot run `command` (Windows: no sandbox), else None."""
+    if command not in GRADING_COMMANDS:
+        return None
+    from grader.sandbox import facilities
+
+    if facilities.has_posix_processes():
+        return None
+    return (f"'grader {command}' cannot grade on {facilities.system()}: the sandbox needs "
+            f"fork, sessions and rlimits (process exercises need fork too); "
+            f"{facilities.WINDOWS_HINT}")
 
 
 def fail_usage(message: str) -> int:

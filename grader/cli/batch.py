@@ -81,6 +81,10 @@ def run(args: argparse.Namespace) -> int:
             sandbox=args.sandbox, learner_view=not args.instructor_view,
             exercise_ref=args.exercise,
         )
+        if not args.dask:
+            warning = weak_sandbox_warning(args.sandbox)
+            if warning:
+                print(warning, file=sys.stderr)
         _abandon_on_second_interrupt()
         summary = run_batch(exercise, args.submissions, options, backend=backend)
     except (RosterError, StoreError, DaskUnavailable) as error:
@@ -136,3 +140,19 @@ def _abandon_on_second_interrupt() -> None:
             raise KeyboardInterrupt
 
     signal.signal(signal.SIGINT, handler)
+
+
+def weak_sandbox_warning(name: str | None) -> str | None:
+    """Said at the start of a batch whose sandbox cannot keep other people's code out of the
+    file system (None when it can, or when no sandbox works: grading then says why)."""
+    from grader import sandbox
+
+    try:
+        chosen = sandbox.choose(name).name
+    except sandbox.SandboxUnavailable:
+        return None
+    if chosen in sandbox.FILE_SYSTEM_ISOLATED:
+        return None
+    return (f"grader batch: warning: the '{chosen}' sandbox cannot keep these submissions out "
+            f"of {sandbox.CANNOT_CONTAIN[chosen]}; for other people's code get a stronger "
+            f"one: {sandbox.stronger_hint()}")

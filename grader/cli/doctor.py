@@ -16,18 +16,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from grader import sandbox
+    from grader.sandbox import facilities
 
     rows = sandbox.doctor()
+    try:
+        chosen: str | None = sandbox.choose(None).name
+        problem = ""
+    except sandbox.SandboxUnavailable as exc:
+        chosen, problem = None, str(exc)
     if args.format == "json":
         print(json.dumps(rows, indent=2, default=str))
         return EXIT_OK
+    print(f"system: {facilities.system()}")
     for row in rows:
         mark = "yes" if row.get("available") else "no "
-        name = row.get("name") or row.get("backend") or row.get("feature")
-        print(f"[{mark}] {name}: {row.get('why') or row.get('reason') or ''}")
-    try:
-        chosen = sandbox.choose(None)
-        print(f"default backend: {chosen.name}")
-    except Exception as exc:  # noqa: BLE001
-        print(f"no backend available: {exc}")
+        print(f"[{mark}] {row['name']}: {row.get('why') or ''}")
+        if row.get("kind") == "backend" and row.get("available") and row.get("cannot_contain"):
+            print(f"      cannot contain: {row['cannot_contain']}")
+    if chosen is None:
+        print(f"no backend available: {problem}")
+        return EXIT_OK
+    print(f"default backend: {chosen}")
+    if chosen not in sandbox.FILE_SYSTEM_ISOLATED:
+        print(f"for other people's code, get a stronger one: {sandbox.stronger_hint()}")
     return EXIT_OK

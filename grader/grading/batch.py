@@ -553,6 +553,7 @@ class ClassStats:
     examples: dict[str, dict[str, str]] = field(default_factory=dict)  # kind -> one example
     slowest: list[tuple[float, str]] = field(default_factory=list)  # min-heap of (s, student)
     students: list[dict[str, Any]] = field(default_factory=list)  # one small row each
+    sandboxes: dict[str, int] = field(default_factory=dict)  # backend -> submissions it graded
 
     def add(self, student: str, stored: StoredGrading, result: SubmissionResult) -> None:
         self.scores.append(result.score)
@@ -627,7 +628,7 @@ def write_outputs(
     partial = gradebook.with_name(gradebook.name + ".partial")
     with open(partial, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["student", "score", "max", *check_ids, "status", "seed"])
+        writer.writerow(["student", "score", "max", *check_ids, "status", "seed", "sandbox"])
         for submission in classlist.submissions:
             student = submission.student
             content_hash = hashes.get(student)
@@ -650,8 +651,11 @@ def write_outputs(
                         *points,
                         status,
                         result.seed,
+                        result.sandbox or "",
                     ]
                 )
+                if result.sandbox:
+                    stats.sandboxes[result.sandbox] = stats.sandboxes.get(result.sandbox, 0) + 1
                 report = _student_report_path(out, student)
                 if not report.exists():
                     problem = _write_student_report(out, student, result, options.learner_view)
@@ -671,13 +675,13 @@ def write_outputs(
                     or "not graded yet (the batch was interrupted)"
                 )
                 writer.writerow([student, "", _points(stats.max_score), *[""] * len(check_ids),
-                                 "not-graded", ""])
+                                 "not-graded", "", ""])
                 not_graded.setdefault(student, why)
                 row.update(status="not-graded", why=why)
             stats.students.append(row)
         for student in classlist.missing:
             writer.writerow([student, "", _points(stats.max_score), *[""] * len(check_ids),
-                             "missing", ""])
+                             "missing", "", ""])
     os.replace(partial, gradebook)
     summary.not_graded = sorted(not_graded.items())
     _write_atomically(out / CLASS_REPORT_NAME, render_class_report(exercise, stats, summary))
@@ -695,6 +699,16 @@ def templates_folder() -> Path:
     if here.is_dir():
         return here
     return Path(__file__).resolve().parents[1] / "_bundled" / "templates"
+
+
+def _sandbox_lines(used: dict[str, int]) -> list[dict[str, Any]]:
+    """Which sandboxes graded the class, and what each could not keep out (class report)."""
+    from grader.sandbox import CANNOT_CONTAIN, FILE_SYSTEM_ISOLATED, stronger_hint
+
+    return [{"name": name, "count": count, "isolated": name in FILE_SYSTEM_ISOLATED,
+             "cannot": CANNOT_CONTAIN.get(name, ""),
+             "hint": "" if name in FILE_SYSTEM_ISOLATED else stronger_hint()}
+            for name, count in sorted(used.items())]
 
 
 def render_class_report(exercise: Exercise, stats: ClassStats, summary: BatchSummary) -> str:
@@ -747,5 +761,6 @@ def render_class_report(exercise: Exercise, stats: ClassStats, summary: BatchSum
         students=stats.students,
         interrupted=summary.interrupted,
         warnings=summary.warnings[:50],
+        sandboxes=_sandbox_lines(stats.sandboxes),
         generated=time.strftime("%Y-%m-%d %H:%M:%S %Z"),
     )

@@ -7,7 +7,7 @@ worker under a machine-wide share (flock) so exclusive checks get each worker
 host to themselves. The database never leaves the coordinator: workers return
 results, the batch stores them.
 
-`distributed` is an optional dependency (``pip install grader[dask]``); nothing
+`distributed` is an optional dependency (``pip install concurrency-grader[dask]``); nothing
 here is imported by the local batch.
 """
 
@@ -46,7 +46,7 @@ def _require_distributed() -> Any:
         import distributed
     except ImportError:
         raise DaskUnavailable(
-            "--dask needs the `distributed` package: pip install 'grader[dask]'"
+            "--dask needs the `distributed` package: pip install 'concurrency-grader[dask]'"
         ) from None
     return distributed
 

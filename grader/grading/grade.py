@@ -335,6 +335,11 @@ class _Driver:
         }
         if self.options.replay:
             env["GRADER_REPLAY"] = self.options.replay
+        # Test seams that must reach the child too: the start method (grader.harness.runner)
+        # and the pretended platform (grader.sandbox.facilities).
+        for seam in ("GRADER_MP_START", "GRADER_PRETEND_OS"):
+            if os.environ.get(seam):
+                env[seam] = os.environ[seam]
         env.update(self.options.extra_env)
         return env
 

@@ -317,9 +317,24 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+#: Environment variable forcing multiprocessing's start method in the child ("spawn" is
+#: macOS's and Windows's default; tests force it on Linux to prove process exercises work).
+START_METHOD_ENV = "GRADER_MP_START"
+
+
+def apply_start_method() -> None:
+    """Force multiprocessing's start method when GRADER_MP_START names one."""
+    method = os.environ.get(START_METHOD_ENV)
+    if method:
+        import multiprocessing
+
+        multiprocessing.set_start_method(method, force=True)
+
+
 def entry() -> None:
     """Run, then leave at once: learner threads, atexit hooks and __del__ cannot hold us."""
     try:
+        apply_start_method()
         code = main()
     except BaseException:  # noqa: BLE001
         traceback.print_exc()
@@ -332,4 +347,4 @@ def entry() -> None:
     os._exit(code)
 
 
-__all__ = ["main", "entry", "describe_exception"]
+__all__ = ["START_METHOD_ENV", "apply_start_method", "main", "entry", "describe_exception"]

@@ -94,6 +94,10 @@ def exhaust_memory(cap_mb: int = 64) -> int:
 
 
 def _address_space_bytes() -> int:
+    if not os.path.exists("/proc/self/statm"):  # macOS: ask the OS through psutil
+        import psutil
+
+        return int(psutil.Process().memory_info().vms)
     with open("/proc/self/statm") as statm:
         pages = int(statm.read().split()[0])
     return pages * os.sysconf("SC_PAGE_SIZE")

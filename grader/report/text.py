@@ -66,6 +66,8 @@ def text_report(shown: SubmissionResult, *, color: bool = False) -> str:
         lines.append("")
         lines.extend(_output_lines(shown, style))
     lines.append("")
+    if getattr(shown, "sandbox", None):
+        lines.append(style.dim(f"Sandbox {shown.sandbox}"))
     lines.append(style.dim(f"Seed {shown.seed}"))
     if shown.replay:
         lines.append(f"Replay: {visible_controls(shown.replay)}")

@@ -20,6 +20,7 @@ import sysconfig
 from functools import cache
 from pathlib import Path
 
+from grader.sandbox import facilities
 from grader.sandbox.base import SandboxError, SandboxRequest
 from grader.sandbox.process import ProcessBackend, SupervisedChild
 
@@ -133,7 +134,7 @@ class BwrapBackend(ProcessBackend):
     name = "bwrap"
 
     def available(self) -> tuple[bool, str]:
-        if not sys.platform.startswith("linux"):
+        if not facilities.has_bwrap():
             return False, "bubblewrap needs Linux"
         return _probe()
 

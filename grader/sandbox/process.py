@@ -29,7 +29,7 @@ from pathlib import Path
 
 import psutil
 
-from grader.sandbox import cgroups
+from grader.sandbox import cgroups, facilities
 from grader.sandbox.base import (
     CHANNEL_ENV,
     CHANNEL_FD,
@@ -79,7 +79,7 @@ def rlimits_for(limits: Limits) -> dict[str, tuple[int, int]]:
         "NOFILE": (limits.open_files, limits.open_files),
         "CORE": (0, 0),
     }
-    if os.geteuid() != 0:  # root ignores RLIMIT_NPROC; the pids cgroup is the limit there
+    if not facilities.is_root():  # root ignores RLIMIT_NPROC; the pids cgroup is the limit there
         # RLIMIT_NPROC counts every task of the real user id, machine-wide: allow the run
         # `processes` more than the user already has (untested here: the tests run as root).
         nproc = limits.processes + _tasks_of_user(os.getuid())
@@ -105,7 +105,7 @@ def _cgroup_layout() -> cgroups.CgroupLayout:
 @cache
 def cgroup_support() -> dict[str, tuple[bool, str]]:
     """Probed once per grader process: which cgroup features work here, and why."""
-    if not sys.platform.startswith("linux"):
+    if not facilities.has_cgroups():
         return {f: (False, "not Linux") for f in ("cgroup-memory", "cgroup-pids", "cgroup-kill")}
     return cgroups.probe(_cgroup_layout())
 
@@ -144,7 +144,9 @@ class SupervisedChild:
         use_cgroups: bool,
         signal_in_exit_code: bool = False,
         wrapper_tasks: int = 0,
+        portable: bool = False,
     ) -> None:
+        self.portable = portable
         self.request = request
         self._signal_in_exit_code = signal_in_exit_code
         self.backend = backend
@@ -206,6 +208,7 @@ class SupervisedChild:
             "cgroup_procs": self.cgroup.procs_files() if self.cgroup else [],
             "cgroup_kill": self.cgroup.kill_file() if self.cgroup else None,
             "cgroup_freezer": self.cgroup.freezer_dir() if self.cgroup else None,
+            "portable": portable,
         }
         config_path = self.run_dir / "supervisor.cfg"
         config_path.write_bytes(marshal.dumps(config))
@@ -216,7 +219,9 @@ class SupervisedChild:
         try:
             with open(self.run_dir / "supervisor.log", "wb") as log:
                 self._proc = subprocess.Popen(
-                    [sys.executable, "-I", "-S", "-c", BOOTSTRAP, str(config_path), self.marker],
+                    # Portable mode needs psutil from site-packages: -I, not -S.
+                    [sys.executable, *(("-I",) if portable else ("-I", "-S")), "-c", BOOTSTRAP,
+                     str(config_path), self.marker],
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,
                     stderr=log,
@@ -367,8 +372,9 @@ class SupervisedChild:
                 error = error or f"could not remove cgroups {left}"
         elif "NPROC" in rlimits_for(self.limits):
             pids_limited = True
-        if error is not None:
-            # Without the supervisor's report nobody swept the tree: search by marker.
+        if error is not None or self.portable:
+            # Without the supervisor's report nobody swept the tree; without a subreaper
+            # (portable) a double fork between two of its scans escaped it: search by marker.
             survivors += sweep_marker(self.marker)
 
         exit_code = report.get("exit_code")
@@ -447,7 +453,7 @@ class ProcessBackend:
         return self._use_cgroups
 
     def available(self) -> tuple[bool, str]:
-        if not sys.platform.startswith("linux"):
+        if not facilities.has_prctl():
             return False, "the supervisor needs Linux (prctl subreaper and parent-death signal)"
         return True, "always available on Linux: rlimits, supervisor subreaper, wall clock"
 
@@ -456,3 +462,29 @@ class ProcessBackend:
 
     def start(self, request: SandboxRequest) -> SupervisedChild:
         return SupervisedChild(request, self.name, self.command(request), self.use_cgroups)
+
+
+class PortableBackend(ProcessBackend):
+    """For POSIX systems without prctl, /proc or cgroups (macOS first); any POSIX system.
+
+    The same supervisor in portable mode: its own session and process group for the command,
+    the rlimits the OS has, the tree followed with psutil (polled descendants plus every
+    process seen before, so a `setsid` double fork is still found) and killed at the end,
+    then a sweep for the run's marker; capped output, the request's scrubbed environment,
+    the caller's fresh working folder. No cgroups, no namespaces, no subreaper."""
+
+    name = "portable"
+
+    @property
+    def use_cgroups(self) -> bool:
+        return False
+
+    def available(self) -> tuple[bool, str]:
+        if not facilities.has_posix_processes():
+            return False, ("needs a POSIX system (fork, sessions, rlimits); on Windows "
+                           + facilities.WINDOWS_HINT)
+        return True, (f"works on {facilities.system()}: own session, rlimits, psutil-followed "
+                      "tree, wall clock; no file-system, network or memory-cgroup isolation")
+
+    def start(self, request: SandboxRequest) -> SupervisedChild:
+        return SupervisedChild(request, self.name, self.command(request), False, portable=True)

@@ -2,15 +2,41 @@
 
 from __future__ import annotations
 
-import os
-import sys
-
+from grader.sandbox import facilities
 from grader.sandbox.base import Backend, SandboxUnavailable
 from grader.sandbox.bwrap import BwrapBackend
-from grader.sandbox.process import ProcessBackend, cgroup_support
+from grader.sandbox.process import PortableBackend, ProcessBackend, cgroup_support
 
 #: Backends by name, strongest first.
-BACKENDS: dict[str, type[ProcessBackend]] = {"bwrap": BwrapBackend, "process": ProcessBackend}
+BACKENDS: dict[str, type[ProcessBackend]] = {
+    "bwrap": BwrapBackend, "process": ProcessBackend, "portable": PortableBackend,
+}
+
+#: What each backend cannot keep a submission away from (doctor, reports, batch warnings).
+CANNOT_CONTAIN: dict[str, str] = {
+    "bwrap": "the kernel itself (no seccomp filter yet)",
+    "process": "the file system, the network and the grader's processes (it runs as your "
+               "user id)",
+    "portable": "the file system, the network and the grader's processes (it runs as your "
+                "user id); memory and process counts are bounded per process only, and a "
+                "daemon that double-forks and drops its environment between two 50 ms scans "
+                "can outlive the run",
+}
+
+#: Backends that keep a submission out of the rest of the file system.
+FILE_SYSTEM_ISOLATED = frozenset({"bwrap"})
+
+
+def stronger_hint() -> str:
+    """How to get a backend that keeps submissions out of the file system, for this host."""
+    system = facilities.system()
+    if system == "linux":
+        return ("install bubblewrap (apt-get install bubblewrap; on Ubuntu 24.04 also "
+                "sysctl kernel.apparmor_restrict_unprivileged_userns=0) and check with "
+                "grader doctor, or grade in the course's Docker image")
+    if system == "windows":
+        return facilities.WINDOWS_HINT
+    return "grade in the course's Docker image or on Linux with bubblewrap"
 
 
 def choose(name: str | None = None) -> Backend:
@@ -39,23 +65,26 @@ def choose(name: str | None = None) -> Backend:
 
 
 def doctor() -> list[dict]:
-    """One row per backend and feature: {name, kind, available, why}."""
+    """One row per backend and feature: {name, kind, available, why, cannot_contain}."""
     rows = []
     for cls in BACKENDS.values():
         ok, why = cls().available()
-        rows.append({"name": cls.name, "kind": "backend", "available": ok, "why": why})
+        rows.append({"name": cls.name, "kind": "backend", "available": ok, "why": why,
+                     "cannot_contain": CANNOT_CONTAIN.get(cls.name, "")})
     for feature, (ok, why) in cgroup_support().items():
         rows.append({"name": feature, "kind": "feature", "available": ok, "why": why})
-    root = os.geteuid() == 0
-    rows.append({
-        "name": "rlimit-nproc", "kind": "feature", "available": not root,
-        "why": "root ignores RLIMIT_NPROC (the pids cgroup limits processes instead)" if root
-        else "RLIMIT_NPROC counts every process of this user id, so it is shared across runs",
-    })
-    linux = sys.platform.startswith("linux")
+    if facilities.has_posix_processes():
+        root = facilities.is_root()
+        rows.append({
+            "name": "rlimit-nproc", "kind": "feature", "available": not root,
+            "why": "root ignores RLIMIT_NPROC (the pids cgroup limits processes instead)"
+            if root else
+            "RLIMIT_NPROC counts every process of this user id, so it is shared across runs",
+        })
+    linux = facilities.has_prctl()
     rows.append({
         "name": "subreaper", "kind": "feature", "available": linux,
         "why": "the supervisor adopts double-forked escapees (PR_SET_CHILD_SUBREAPER)" if linux
-        else "needs Linux",
+        else "needs Linux (the portable backend polls the process tree instead)",
     })
     return rows

@@ -11,6 +11,12 @@ whatever is left when the command ends (or when the grader sends SIGTERM), and w
 JSON report to its report pipe. It must never run grading logic, and it must stay outside
 the run's cgroups, so that an OOM kill or a freeze of the tree cannot take it down.
 
+In portable mode (config `portable`, the `portable` backend, for systems without prctl or
+/proc such as macOS) it is started without `-S` and follows the tree with psutil instead:
+no subreaper, so it polls the descendants and remembers every process it ever saw (by pid
+and start time), killing those still alive at the end even after they were re-parented to
+init; it notices the grader's death by polling its parent pid.
+
 Only this process ever calls waitpid(-1): the grader owns `Popen` objects, and a reaper in
 its process would steal their exit statuses.
 """
@@ -31,7 +37,9 @@ PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
 CHUNK = 1 << 16
 SCAN_INTERVAL = 0.2  # seconds between process-tree scans (for processes_seen)
+PORTABLE_SCAN_INTERVAL = 0.05  # portable mode: scans are how escapees are found
 KILL_ROUNDS = 400
+RSS_UNIT = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
 
 
 def _prctl(option: int, value: int) -> None:
@@ -163,12 +171,15 @@ class Supervisor:
         self.sigterm = False
         self.wall_expired = False
         self.started = time.monotonic()
+        self.portable = bool(config.get("portable"))
+        self.tracked: dict[int, float] = {}  # portable mode: pid -> start time, ever seen
 
     # -- the child side of fork: never returns -------------------------------------------
     def _exec_child(self, out_w: int, err_w: int, channel: int | None, errpipe_w: int) -> None:
         cfg = self.config
         try:
-            _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+            if not cfg.get("portable"):
+                _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
             for procs in cfg.get("cgroup_procs", []):
                 with open(procs, "w") as f:
                     f.write(str(os.getpid()))
@@ -190,7 +201,19 @@ class Supervisor:
             os.closerange(top, errpipe_w)
             os.closerange(errpipe_w + 1, 1 << 20)
             for name, (soft, hard) in cfg["rlimits"].items():
-                resource.setrlimit(getattr(resource, "RLIMIT_" + name), (soft, hard))
+                which = getattr(resource, "RLIMIT_" + name, None)
+                if which is None:
+                    continue  # this OS does not have it (portable mode only)
+                try:
+                    resource.setrlimit(which, (soft, hard))
+                except (OSError, ValueError):
+                    if not cfg.get("portable"):
+                        raise
+                    # macOS refuses some (RLIMIT_AS above the current hard limit): keep
+                    # the lower of the two, never none at all.
+                    _, current = resource.getrlimit(which)
+                    if current != resource.RLIM_INFINITY and current < hard:
+                        resource.setrlimit(which, (min(soft, current), current))
             for sig in range(1, signal.NSIG):
                 if sig in (signal.SIGKILL, signal.SIGSTOP):
                     continue
@@ -222,14 +245,47 @@ class Supervisor:
             self.seen.add(pid)
             self.cpu_user += usage.ru_utime
             self.cpu_system += usage.ru_stime
-            self.peak_rss = max(self.peak_rss, usage.ru_maxrss * 1024)
+            self.peak_rss = max(self.peak_rss, usage.ru_maxrss * RSS_UNIT)
             if pid == self.main_pid:
                 self.main_status = status
                 self.main_rusage = usage
                 self.main_ended_at = time.monotonic()
 
     def alive(self) -> dict[int, str]:
+        if self.portable:
+            return self.portable_alive()
         return {p: s for p, s in descendants(self.me).items() if s != "Z"}
+
+    def portable_alive(self) -> dict[int, str]:
+        """Descendants now (psutil), plus every process seen before that still runs under
+        the same start time: a double-forked daemon re-parented to init stays on the list."""
+        import psutil
+
+        found: dict[int, str] = {}
+        try:
+            kids = psutil.Process(self.me).children(recursive=True)
+        except psutil.Error:
+            kids = []
+        for proc in kids:
+            try:
+                self.tracked.setdefault(proc.pid, proc.create_time())
+                if proc.status() != psutil.STATUS_ZOMBIE:
+                    found[proc.pid] = "R"
+            except psutil.Error:
+                continue
+        for pid, started in list(self.tracked.items()):
+            if pid in found:
+                continue
+            try:
+                proc = psutil.Process(pid)
+                if proc.create_time() != started or proc.status() == psutil.STATUS_ZOMBIE:
+                    del self.tracked[pid]
+                    continue
+            except psutil.Error:
+                del self.tracked[pid]
+                continue
+            found[pid] = "R"
+        return found
 
     def signal_tree(self, sig: int) -> int:
         procs = self.alive()
@@ -237,10 +293,20 @@ class Supervisor:
             return 0
         self.seen.update(procs)
         self.cgroup_signal(sig)
+        group_signalled = False
+        if self.portable and self.main_pid:
+            try:  # the command's own session and process group (it ran setsid)
+                os.killpg(self.main_pid, sig)
+                group_signalled = True
+            except OSError:
+                pass
         spare = self.wrappers() if sig != signal.SIGKILL else set()
         for pid in procs:
             if pid in spare:
                 continue
+            if group_signalled and _pgid(pid) == self.main_pid:
+                continue  # signalled once already, with its group (twice would run a
+                #           SIGTERM handler twice)
             try:
                 os.kill(pid, sig)
             except OSError:
@@ -311,8 +377,10 @@ class Supervisor:
         cfg = self.config
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
-        errpipe_r, errpipe_w = os.pipe2(os.O_CLOEXEC)
-        wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        errpipe_r, errpipe_w = os.pipe()  # close-on-exec (PEP 446), as on every POSIX
+        wake_r, wake_w = os.pipe()
+        os.set_blocking(wake_r, False)
+        os.set_blocking(wake_w, False)
         signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
         signal.signal(signal.SIGCHLD, lambda *_: None)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -349,9 +417,11 @@ class Supervisor:
         grace = float(cfg.get("grace_seconds", 0.5))
         wall = float(cfg.get("wall_seconds", 1e9))
         last_scan = 0.0
+        scan_interval = PORTABLE_SCAN_INTERVAL if self.portable else SCAN_INTERVAL
+        parent_pid = int(cfg.get("parent_pid", 0))
         drain_deadline: float | None = None
         while True:
-            for key, _ in sel.select(0.05 if self.term_at else SCAN_INTERVAL):
+            for key, _ in sel.select(0.05 if self.term_at else scan_interval):
                 fd = key.fd
                 if fd == wake_r:
                     try:
@@ -379,8 +449,10 @@ class Supervisor:
                 self.signal_tree(signal.SIGTERM)
             if self.term_at is not None and now - self.term_at >= grace:
                 self.survivors_killed += self.kill_everything()
-            if now - last_scan >= SCAN_INTERVAL and self.main_status is None:
-                self.seen.update(descendants(self.me))
+            if self.portable and not self.sigterm and os.getppid() != parent_pid:
+                self.sigterm = True  # the grader died (no parent-death signal here)
+            if now - last_scan >= scan_interval and self.main_status is None:
+                self.seen.update(self.alive() if self.portable else descendants(self.me))
                 last_scan = now
             if self.main_status is not None:
                 if self.term_at is None:
@@ -420,6 +492,13 @@ class Supervisor:
 
     def on_term(self, *_: object) -> None:
         self.sigterm = True
+
+
+def _pgid(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except OSError:
+        return None
 
 
 def _write(path: str, text: str) -> None:
@@ -468,10 +547,12 @@ def main() -> int:
     supervisor = Supervisor(config)
     signal.signal(signal.SIGTERM, supervisor.on_term)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # blocked by the grader
-    _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if not config.get("portable"):
+        _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != int(config["parent_pid"]):
-        return 3  # the grader died before we armed PDEATHSIG
-    _prctl(PR_SET_CHILD_SUBREAPER, 1)
+        return 3  # the grader died before we armed PDEATHSIG (or started watching)
+    if not config.get("portable"):
+        _prctl(PR_SET_CHILD_SUBREAPER, 1)
     try:
         report = supervisor.run()
     except BaseException as exc:  # noqa: BLE001 - reported to the grader as a sandbox fault

@@ -21,6 +21,7 @@ from grader.sandbox import (
     MARKER_ENV,
     BwrapBackend,
     Limits,
+    PortableBackend,
     ProcessBackend,
     RunResult,
     SandboxRequest,
@@ -28,7 +29,7 @@ from grader.sandbox import (
     cgroup_support,
 )
 
-BACKEND_NAMES = ["process", "process-rlimits-only", "bwrap"]
+BACKEND_NAMES = ["process", "process-rlimits-only", "bwrap", "portable"]
 
 
 def make_backend(name: str) -> ProcessBackend:
@@ -36,6 +37,8 @@ def make_backend(name: str) -> ProcessBackend:
         return ProcessBackend()
     if name == "process-rlimits-only":
         return ProcessBackend(use_cgroups=False)
+    if name == "portable":
+        return PortableBackend()
     return BwrapBackend()
 
 
@@ -168,7 +171,7 @@ def _sandbox(name: str, tmp_path: Path) -> Sandbox:
     return Sandbox(name, tmp_path)
 
 
-@pytest.fixture(params=["process", "bwrap"])
+@pytest.fixture(params=["process", "bwrap", "portable"])
 def sandbox(request: pytest.FixtureRequest, tmp_path: Path) -> Sandbox:
     """Each backend as `choose()` would give it (cgroups on where writable)."""
     return _sandbox(request.param, tmp_path)
@@ -180,3 +183,9 @@ def limited_sandbox(request: pytest.FixtureRequest, tmp_path: Path) -> Sandbox:
     the tests whose outcome depends on which layer enforces a limit."""
     return _sandbox(request.param, tmp_path)
 
+
+
+@pytest.fixture
+def portable_sandbox(tmp_path: Path) -> Sandbox:
+    """The portable backend alone (for what only it does: polling the tree)."""
+    return _sandbox("portable", tmp_path)

@@ -246,6 +246,6 @@ def test_choose_picks_bwrap_when_it_works_and_names_what_is_missing():
 def test_doctor_reports_every_backend_and_feature_with_a_reason():
     rows = doctor()
     names = {r["name"] for r in rows}
-    assert {"process", "bwrap", "cgroup-memory", "cgroup-pids", "cgroup-kill"} <= names
+    assert {"process", "bwrap", "portable", "cgroup-memory", "cgroup-pids", "cgroup-kill"} <= names
     for row in rows:
         assert isinstance(row["available"], bool) and row["why"]

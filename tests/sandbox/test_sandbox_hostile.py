@@ -109,6 +109,13 @@ def test_double_forked_setsid_daemon_does_not_survive(limited_sandbox):
 
 
 def test_daemon_with_a_clean_environment_does_not_survive(sandbox):
+    if sandbox.name == "portable":
+        # Without a subreaper, an intermediate that lives less than one 50 ms scan and a
+        # daemon that drops the run's marker leave no trace (docs/threat-model.md); whether
+        # a scan happens to see it is timing, so the outcome is not asserted here. The test
+        # below shows what the portable backend does catch.
+        pytest.skip("portable: a sub-scan double fork with a clean environment is a "
+                    "documented gap")
     out = sandbox.run(code("""
         import os, sys
         if os.fork() == 0:
@@ -120,6 +127,26 @@ def test_daemon_with_a_clean_environment_does_not_survive(sandbox):
         os.wait()
     """))
     assert out.result.exit_code == 0
+    assert out.survivors == []
+
+
+def test_portable_backend_follows_a_clean_environment_daemon_it_has_seen(portable_sandbox):
+    """The portable backend remembers every process a scan saw (pid and start time) and kills
+    it at the end, even after it was re-parented to init and dropped the run's marker."""
+    out = portable_sandbox.run(code("""
+        import os, sys, time
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork() == 0:
+                os.execve(sys.executable, [sys.executable, "-c", "import time; time.sleep(300)",
+                          os.environ["MARK"] + "-clean"], {})
+            time.sleep(0.5)  # ten scans long: the portable backend sees the whole chain
+            os._exit(0)
+        os.wait()
+        time.sleep(0.2)
+    """))
+    assert out.result.exit_code == 0
+    assert out.result.survivors_killed >= 1
     assert out.survivors == []
 
 
