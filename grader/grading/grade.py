@@ -461,6 +461,12 @@ class _Driver:
                         self._accept(check_id, record)
                         expected.remove(check_id)
                         current = None
+                        if expected and self._skip_if_needs_failed(expected[0]):
+                            # the child would run a check whose needs failed (it may hang for
+                            # its whole budget): a new child runs only what is left to run
+                            child.kill("a needed check did not pass")
+                            aborted = True
+                            break
                     elif event == "coverage":
                         self._merge_coverage(record.get("files"))
                     elif event == "internal-error":
