@@ -6,7 +6,8 @@ before every access chain that reads shared state (attribute, subscript, or a gl
 name that some function rebinds), between the evaluation and the store of every assignment to
 shared state, splits `x += v` on shared state into a read, a point and a write, and adds a
 point at the top of every `while` body. Everywhere it maps `import threading` / `queue` /
-`time` / `_thread` / `multiprocessing` / `importlib` / `sys` (and `from ... import`) to the
+`time` / `_thread` / `multiprocessing` / `importlib` / `sys` / `collections` (and `from ...
+import`) to the
 shims of `grader.explore.shims`, and gives the module an `__import__` that hands out the same
 shims.
 
@@ -30,7 +31,8 @@ from typing import Any
 from grader.explore import runtime
 
 # The standard modules an instrumented module gets a shim for (`grader.explore.shims.SHIMMED`).
-SHIMMED = ("threading", "queue", "time", "_thread", "importlib", "sys", "multiprocessing")
+SHIMMED = ("threading", "queue", "time", "_thread", "importlib", "sys", "multiprocessing",
+           "collections")
 
 # Site id -> (absolute file, line, operation): what a scheduling point in learner code does.
 SITES: list[tuple[str, int, str]] = []
@@ -475,10 +477,19 @@ def _text(node: ast.AST) -> str:
 
 def rewrite(source: str | bytes, path: str, *, points: bool = True) -> ast.Module:
     """The instrumented AST of a module's source."""
-    tree = ast.parse(source, filename=path)
+    return rewrite_tree(ast.parse(source, filename=path), path, points=points)
+
+
+def rewrite_tree(tree: ast.Module, path: str, *, points: bool = True) -> ast.Module:
+    """`rewrite` for an AST already parsed (and perhaps cut down) from the file at `path`."""
     tree = _Rewriter(path, points, tree).visit(tree)
     ast.fix_missing_locations(tree)
     return tree
+
+
+def hook_globals() -> dict[str, Any]:
+    """The names instrumented code calls: put them in the namespace it runs in."""
+    return _hook_globals()
 
 
 class _Loader(importlib.machinery.SourceFileLoader):

@@ -85,7 +85,9 @@ def _build_queue() -> ModuleType:
     internals = _queue_internals()
 
     def shim_for_queue(name: str) -> Any:
-        return internals if name == "threading" else time
+        if name == "threading":
+            return internals
+        return time if name == "time" else _real_importlib.import_module(name)
 
     namespace: dict[str, Any] = {"__name__": "grader.explore.shims._queue", "__file__": path,
                                  "__grader_shim__": shim_for_queue}
@@ -178,6 +180,53 @@ def _build_multiprocessing() -> ModuleType:
         name: getattr(mp_primitives, name) for name in mp_primitives.ROUTED})
 
 
+def _build_collections() -> ModuleType:
+    """`collections` with an instrumented `Counter`: its pure-Python methods are steps.
+
+    `Counter.update(mapping)` reads a count and writes the sum back in a Python loop; on real
+    threads another thread can run in between. The class here is CPython's own `Counter`
+    source, instrumented like the learner's code and subclassing the real `Counter` (so
+    `isinstance(c, collections.Counter)` holds and pickling gives a real `Counter`). The C
+    helper `_count_elements` (counting an iterable) stays one step, as under the GIL.
+    """
+    import ast
+    import collections as real
+
+    path = real.__file__ or "collections/__init__.py"
+    tree = ast.parse(inspect.getsource(real), filename=path)
+    node = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Counter")
+    node.bases = [ast.Name("__grader_real_counter__", ast.Load())]
+
+    class _SkipRealCounter(ast.NodeTransformer):
+        """`super()` -> `super(Counter, self)`, `Counter` being the real class (see below):
+        what the original meant, i.e. `dict`."""
+
+        def visit_Call(self, call: ast.Call) -> Any:
+            self.generic_visit(call)
+            if isinstance(call.func, ast.Name) and call.func.id == "super" and not call.args:
+                call.args = [ast.Name("Counter", ast.Load()), ast.Name("self", ast.Load())]
+            return call
+
+    node = _SkipRealCounter().visit(node)
+    code = compile(instrument.rewrite_tree(ast.Module([node], []), path), path, "exec",
+                   dont_inherit=True)
+    namespace = dict(vars(real))
+    namespace.update(instrument.hook_globals())
+    namespace["__grader_real_counter__"] = real.Counter
+    exec(code, namespace)
+    counter = namespace["Counter"]
+    counter.__module__ = "collections"
+    # Inside its methods `Counter` is the real class: `isinstance` accepts both kinds, and
+    # results of arithmetic are plain Counters.
+    namespace["Counter"] = real.Counter
+
+    def __reduce__(self: Any) -> Any:
+        return real.Counter, (dict(self),)
+
+    counter.__reduce__ = __reduce__
+    return _proxy("collections", real, {"Counter": counter})
+
+
 class _Forwarding(ModuleType):
     """A module proxy whose attribute writes reach the real module (`sys.stdout = ...`)."""
 
@@ -245,7 +294,7 @@ _MODULES: dict[str, ModuleType] = {
     "threading": threading, "time": time, "queue": queue, "_thread": _thread,
     "importlib": importlib, "sys": sys,
 }
-_LAZY = {"multiprocessing": _build_multiprocessing}
+_LAZY = {"multiprocessing": _build_multiprocessing, "collections": _build_collections}
 
 SHIMMED = (*_MODULES, *_LAZY)
 
