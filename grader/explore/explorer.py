@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader.explore import instrument, runtime
+from grader.explore import fallback, instrument, runtime
 from grader.explore.runtime import (
     Abort,
     Blocked,
@@ -29,7 +29,7 @@ from grader.explore.runtime import (
 )
 from grader.explore.strategies import Portfolio, Prefix, Replay
 
-STUCK_SECONDS = 10.0  # wall time without any scheduling point: an unmodelled blocking call
+STUCK_SECONDS = fallback.STUCK_SECONDS  # wall time without any scheduling point: lost control
 TRACE_LIMIT = 40
 SHRINK_BUDGET = 80
 RANDOM_SEED = 20_101  # the global `random` state at the start of every run
@@ -80,6 +80,7 @@ class Outcome:
     seconds: float = 0.0  # informational only; never decides anything
     strategy: str = ""
     races: list[str] = field(default_factory=list)  # advice: unordered conflicting accesses
+    note: str = ""  # set when the explorer lost control and the verdict came from real threads
 
     def raise_if_failed(self) -> None:
         if self.failure is not None:
@@ -198,15 +199,13 @@ def run_once(scenario: _Scenario, strategy: Strategy, *, record: bool = False,
     main_thread.start()
     sched.current = main
     main.baton.release()
-    last, last_change = -1, time.monotonic()
+    watchdog = fallback.Watchdog(sched)
     while not sched.finished.acquire(timeout=0.5):
-        if sched.progress != last:
-            last, last_change = sched.progress, time.monotonic()
-        elif time.monotonic() - last_change > STUCK_SECONDS:
-            stuck = sched.current.name if sched.current else "?"
-            raise InfrastructureError(
-                f"thread {stuck} made no progress for {STUCK_SECONDS:.0f} s: it is blocked in "
-                "a call the explorer does not model (a real lock, I/O, or a C extension)")
+        try:
+            watchdog.check()  # a thread blocked outside the model: fallback.LostControl
+        except fallback.LostControl:
+            fallback.wait_for_unwinding(holder["os_threads"])
+            raise
     # Learner threads (shim Thread) are tracked by the scheduler; wait for their OS exit too.
     for t in holder["os_threads"]:
         t.join(5.0)
@@ -256,6 +255,8 @@ def explore(setup: Callable[[], Any], threads: Sequence[Callable[[Any], Any]], *
     random_state = random.getstate()
     try:
         return _explore(scenario, seed=seed, runs=runs, strategy=strategy, replay=replay)
+    except fallback.LostControl as lost:
+        return _on_real_threads(scenario, lost, seed=seed)
     finally:
         random.setstate(random_state)
         # Primitives made before the exploration (module-level ones) leave it as they entered.
@@ -295,6 +296,25 @@ def _explore(scenario: _Scenario, *, seed: int, runs: int, strategy: str,
                            strat.name, list(races))
     return Outcome(True, done, None, total_steps, time.perf_counter() - started, strategy,
                    list(races))
+
+
+def _on_real_threads(scenario: _Scenario, lost: fallback.LostControl, *, seed: int
+                     ) -> Outcome:
+    """The verdict when control was lost: a bounded stress run on real threads."""
+    started = time.perf_counter()
+    verdict = fallback.stress_on_real_threads(scenario.setup, scenario.threads,
+                                              scenario.invariant)
+    note = fallback.explanation(lost, verdict)
+    if scenario.always is not None:
+        note += " The property that must hold at every moment was not checked there."
+    seconds = time.perf_counter() - started
+    if verdict.kind is None:
+        return Outcome(True, verdict.runs, None, 0, seconds, "real threads", note=note)
+    details = f"Scenario {scenario.name!r}: {note}"
+    if verdict.details:
+        details += "\n" + verdict.details
+    failure = ExplorationFailure(verdict.kind, verdict.message, seed=seed, details=details)
+    return Outcome(False, verdict.runs, failure, 0, seconds, "real threads", note=note)
 
 
 def _exhaustive(scenario: _Scenario, *, seed: int, runs: int, started: float,

@@ -6,7 +6,10 @@ before every access chain that reads shared state (attribute, subscript, or a gl
 name that some function rebinds), between the evaluation and the store of every assignment to
 shared state, splits `x += v` on shared state into a read, a point and a write, and adds a
 point at the top of every `while` body. Everywhere it maps `import threading` / `queue` /
-`time` (and `from ... import`) to the modelled shims of `grader.explore.shims`.
+`time` / `_thread` / `multiprocessing` / `importlib` / `sys` / `collections` (and `from ...
+import`) to the
+shims of `grader.explore.shims`, and gives the module an `__import__` that hands out the same
+shims.
 
 When no exploration runs, the inserted hooks return at once and the shims are the real
 primitives, so the module behaves as uninstrumented; line numbers, module names and qualnames
@@ -27,7 +30,9 @@ from typing import Any
 
 from grader.explore import runtime
 
-SHIMMED = ("threading", "queue", "time")
+# The standard modules an instrumented module gets a shim for (`grader.explore.shims.SHIMMED`).
+SHIMMED = ("threading", "queue", "time", "_thread", "importlib", "sys", "multiprocessing",
+           "collections")
 
 # Site id -> (absolute file, line, operation): what a scheduling point in learner code does.
 SITES: list[tuple[str, int, str]] = []
@@ -103,10 +108,17 @@ def star_import(name: str, namespace: dict[str, Any]) -> None:
         namespace[attr] = getattr(module, attr)
 
 
+def _dunder_import(name: str, globals: Any = None, locals: Any = None, fromlist: Any = (),
+                   level: int = 0) -> ModuleType:
+    from grader.explore import shims
+
+    return shims.dunder_import(name, globals, locals, fromlist, level)
+
+
 def _hook_globals() -> dict[str, Any]:
     import operator
 
-    return {"__grader_point__": point, "__grader_value__": point_value,
+    return {"__import__": _dunder_import, "__grader_point__": point, "__grader_value__": point_value,
             "__grader_access__": access, "__grader_store__": store,
             "__grader_shim__": shim, "__grader_op__": operator,
             "__grader_star__": star_import}
@@ -210,11 +222,14 @@ class _Rewriter(ast.NodeTransformer):
                                 [ast.Constant(alias.name)], [])
                 out.append(ast.Assign([ast.Name(target, ast.Store())], call))
             elif top in SHIMMED and alias.asname is None:
+                # `import importlib.util` binds `importlib`: the package's shim, after the import
                 keep.append(alias)
+                call = ast.Call(ast.Name("__grader_shim__", ast.Load()), [ast.Constant(top)], [])
+                out.append(ast.Assign([ast.Name(top, ast.Store())], call))
             else:
                 keep.append(alias)
         if keep:
-            out.insert(0, ast.Import(keep))
+            out.insert(0, ast.Import(keep))  # before the shims: `import importlib.util` first
         for stmt in out:
             ast.copy_location(stmt, node)
             ast.fix_missing_locations(stmt)
@@ -462,10 +477,19 @@ def _text(node: ast.AST) -> str:
 
 def rewrite(source: str | bytes, path: str, *, points: bool = True) -> ast.Module:
     """The instrumented AST of a module's source."""
-    tree = ast.parse(source, filename=path)
+    return rewrite_tree(ast.parse(source, filename=path), path, points=points)
+
+
+def rewrite_tree(tree: ast.Module, path: str, *, points: bool = True) -> ast.Module:
+    """`rewrite` for an AST already parsed (and perhaps cut down) from the file at `path`."""
     tree = _Rewriter(path, points, tree).visit(tree)
     ast.fix_missing_locations(tree)
     return tree
+
+
+def hook_globals() -> dict[str, Any]:
+    """The names instrumented code calls: put them in the namespace it runs in."""
+    return _hook_globals()
 
 
 class _Loader(importlib.machinery.SourceFileLoader):
@@ -518,6 +542,9 @@ def install(paths: list[str]) -> None:
             _finder.roots.append(root)
         if root not in runtime.ROOTS:
             runtime.ROOTS.append(root)
+    from grader.explore import shims
+
+    shims.route_standard_library()
     if _finder not in sys.meta_path:
         sys.meta_path.insert(0, _finder)
 
@@ -531,6 +558,9 @@ def uninstall() -> None:
 
 def instrument_source(source: str, path: str, module_name: str) -> ModuleType:
     """Build an instrumented module from source text (for tests and benchmarks)."""
+    from grader.explore import shims
+
+    shims.route_standard_library()
     module = ModuleType(module_name)
     module.__file__ = path
     module.__dict__.update(_hook_globals())

@@ -19,6 +19,10 @@ import pytest
 
 from grader.explore.explorer import Outcome, explore
 
+#: Notes of the check running now (a verdict that came from real threads, not the explorer):
+#: the harness sends them with the check's result and clears them.
+NOTES: list[str] = []
+
 
 class Explorer:
     """What a check gets from the `explorer` fixture."""
@@ -40,6 +44,8 @@ class Explorer:
                 return outcome
             kw["replay"] = schedule
         outcome = explore(setup, threads, **kw)
+        if outcome.note and outcome.ok:
+            NOTES.append(f"Scenario {kw.get('name', 'scenario')!r}: {outcome.note}")
         if outcome.failure is not None and scenario > 1:
             outcome.failure.replay = f"{scenario}@{outcome.failure.replay}"
         self.outcomes.append(outcome)

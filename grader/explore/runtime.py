@@ -331,6 +331,8 @@ class Scheduler:
     def abort_next(self) -> None:
         """Unwind the remaining threads one at a time; the last one ends the run."""
         self.aborting = True
+        if self.abandoned:
+            return  # `abandon` released every parked thread already
         for t in self.threads:
             if t.state != DONE:
                 self.current = t
@@ -338,6 +340,20 @@ class Scheduler:
                 return
         self.current = None
         self.finished.release()
+
+    abandoned = False
+
+    def abandon(self) -> None:
+        """Control is lost (the running thread blocks outside the model): unwind every parked
+        thread at once, so that locks they hold outside the model are released as they go."""
+        self.aborting = True
+        self.abandoned = True
+        for t in self.threads:
+            if t.state != DONE and t is not self.current:
+                try:
+                    t.baton.release()
+                except RuntimeError:  # not parked (already on its way out)
+                    pass
 
     # -- happens-before race detection (advice, never a verdict) ------------------------------
     def hb_fork(self, parent: ManagedThread, child: ManagedThread) -> None:

@@ -1,4 +1,4 @@
-"""The `threading`, `queue` and `time` modules an instrumented learner module sees.
+"""The `threading`, `queue`, `time` (and more) modules an instrumented learner module sees.
 
 Each shim is a module object: the modelled names come from `grader.explore.primitives`; every
 other name falls through to the real module (`current_thread`, `get_ident`, `local`, ...,
@@ -6,14 +6,26 @@ which stay correct because managed threads are real threads). The queue shim is 
 `queue.py`, run over modelled locks and conditions, with one scheduling point per operation
 and `SimpleQueue` replaced by the pure-Python version. Check code that needs a modelled
 primitive in a scenario imports it from here: `from grader.explore.shims import threading`.
+
+Other ways a learner's code reaches a lock are routed here too: `_thread` (`allocate_lock`,
+`LockType`, `RLock`, `start_new_thread`), `multiprocessing`'s synchronisation primitives
+(`grader.explore.mp_primitives`), `importlib.import_module`, `__import__` and `sys.modules`
+(which hand out these shims for the shimmed names), and the locks the standard library makes
+for the learner (`functools.cached_property`'s RLock on 3.10 and 3.11, `_threading_local`),
+which `route_standard_library` points at the models.
 """
 
 from __future__ import annotations
 
+import _thread as _real_thread
+import functools
+import importlib as _real_importlib
 import inspect
 import queue as _real_queue
+import sys as _real_sys
 import threading as _real_threading
 import time as _real_time
+from collections.abc import Iterator, MutableMapping
 from types import ModuleType, SimpleNamespace
 from typing import Any
 
@@ -73,7 +85,9 @@ def _build_queue() -> ModuleType:
     internals = _queue_internals()
 
     def shim_for_queue(name: str) -> Any:
-        return internals if name == "threading" else time
+        if name == "threading":
+            return internals
+        return time if name == "time" else _real_importlib.import_module(name)
 
     namespace: dict[str, Any] = {"__name__": "grader.explore.shims._queue", "__file__": path,
                                  "__grader_shim__": shim_for_queue}
@@ -139,9 +153,169 @@ def _build_queue() -> ModuleType:
 
 queue = _build_queue()
 
-_MODULES = {"threading": threading, "time": time, "queue": queue}
+
+def _start_new_thread(function: Any, args: tuple[Any, ...], kwargs: Any = None) -> int:
+    """_thread.start_new_thread: under the explorer a managed (daemon) thread."""
+    if current() is None:
+        return _real_thread.start_new_thread(function, args, *([kwargs] if kwargs else []))
+    thread = primitives.Thread(target=function, args=args, kwargs=kwargs or {}, daemon=True)
+    thread.start()
+    return thread.ident or 0
+
+
+_thread = _proxy("_thread", _real_thread, {
+    "allocate_lock": primitives.Lock, "allocate": primitives.Lock,
+    "LockType": primitives.Lock, "RLock": primitives.RLock,
+    "start_new_thread": _start_new_thread, "start_new": _start_new_thread,
+})
+
+
+def _build_multiprocessing() -> ModuleType:
+    """Built on first use: importing `multiprocessing` costs more than most checks need."""
+    import multiprocessing as real
+
+    from grader.explore import mp_primitives
+
+    return _proxy("multiprocessing", real, {
+        name: getattr(mp_primitives, name) for name in mp_primitives.ROUTED})
+
+
+def _build_collections() -> ModuleType:
+    """`collections` with an instrumented `Counter`: its pure-Python methods are steps.
+
+    `Counter.update(mapping)` reads a count and writes the sum back in a Python loop; on real
+    threads another thread can run in between. The class here is CPython's own `Counter`
+    source, instrumented like the learner's code and subclassing the real `Counter` (so
+    `isinstance(c, collections.Counter)` holds and pickling gives a real `Counter`). The C
+    helper `_count_elements` (counting an iterable) stays one step, as under the GIL.
+    """
+    import ast
+    import collections as real
+
+    path = real.__file__ or "collections/__init__.py"
+    tree = ast.parse(inspect.getsource(real), filename=path)
+    node = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Counter")
+    node.bases = [ast.Name("__grader_real_counter__", ast.Load())]
+
+    class _SkipRealCounter(ast.NodeTransformer):
+        """`super()` -> `super(Counter, self)`, `Counter` being the real class (see below):
+        what the original meant, i.e. `dict`."""
+
+        def visit_Call(self, call: ast.Call) -> Any:
+            self.generic_visit(call)
+            if isinstance(call.func, ast.Name) and call.func.id == "super" and not call.args:
+                call.args = [ast.Name("Counter", ast.Load()), ast.Name("self", ast.Load())]
+            return call
+
+    node = _SkipRealCounter().visit(node)
+    code = compile(instrument.rewrite_tree(ast.Module([node], []), path), path, "exec",
+                   dont_inherit=True)
+    namespace = dict(vars(real))
+    namespace.update(instrument.hook_globals())
+    namespace["__grader_real_counter__"] = real.Counter
+    exec(code, namespace)
+    counter = namespace["Counter"]
+    counter.__module__ = "collections"
+    # Inside its methods `Counter` is the real class: `isinstance` accepts both kinds, and
+    # results of arithmetic are plain Counters.
+    namespace["Counter"] = real.Counter
+
+    def __reduce__(self: Any) -> Any:
+        return real.Counter, (dict(self),)
+
+    counter.__reduce__ = __reduce__
+    return _proxy("collections", real, {"Counter": counter})
+
+
+class _Forwarding(ModuleType):
+    """A module proxy whose attribute writes reach the real module (`sys.stdout = ...`)."""
+
+    def __init__(self, real: ModuleType, names: dict[str, Any]) -> None:
+        super().__init__(real.__name__, real.__doc__)
+        object.__setattr__(self, "_grader_real", real)
+        self.__dict__.update(names)
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(object.__getattribute__(self, "_grader_real"), attr)
+
+    def __setattr__(self, attr: str, value: Any) -> None:
+        if attr in self.__dict__:
+            self.__dict__[attr] = value
+        else:
+            setattr(object.__getattribute__(self, "_grader_real"), attr, value)
+
+    def __delattr__(self, attr: str) -> None:
+        delattr(object.__getattribute__(self, "_grader_real"), attr)
+
+
+class _ModulesView(MutableMapping):  # type: ignore[type-arg]
+    """`sys.modules` as instrumented code sees it: the shims for the shimmed names."""
+
+    def __getitem__(self, name: str) -> Any:
+        if name in SHIMMED and name in _real_sys.modules:
+            return module(name)
+        return _real_sys.modules[name]
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        _real_sys.modules[name] = value
+
+    def __delitem__(self, name: str) -> None:
+        del _real_sys.modules[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(_real_sys.modules))
+
+    def __len__(self) -> int:
+        return len(_real_sys.modules)
+
+    def copy(self) -> dict[str, Any]:
+        return {name: self[name] for name in self}
+
+
+def _import_module(name: str, package: str | None = None) -> ModuleType:
+    """importlib.import_module, handing out the shims for the shimmed names."""
+    real = _real_importlib.import_module(name, package)
+    return module(real.__name__) if real.__name__ in SHIMMED else real
+
+
+def dunder_import(name: str, globals: Any = None, locals: Any = None, fromlist: Any = (),
+                  level: int = 0) -> ModuleType:
+    """`__import__` as instrumented code sees it (a module global shadowing the builtin)."""
+    real = __import__(name, globals, locals, fromlist, level)
+    if level == 0 and name in SHIMMED:
+        return module(name)
+    return real
+
+
+importlib = _Forwarding(_real_importlib, {"import_module": _import_module})
+sys = _Forwarding(_real_sys, {"modules": _ModulesView()})
+
+_MODULES: dict[str, ModuleType] = {
+    "threading": threading, "time": time, "queue": queue, "_thread": _thread,
+    "importlib": importlib, "sys": sys,
+}
+_LAZY = {"multiprocessing": _build_multiprocessing, "collections": _build_collections}
+
+SHIMMED = (*_MODULES, *_LAZY)
 
 
 def module(name: str) -> ModuleType:
     """The shim standing in for the standard module `name` in instrumented code."""
-    return _MODULES[name]
+    shim = _MODULES.get(name)
+    if shim is None:
+        shim = _MODULES[name] = _LAZY[name]()
+    return shim
+
+
+def route_standard_library() -> None:
+    """Point the lock factories standard-library code calls for the learner at the models.
+
+    `functools.cached_property` (3.10, 3.11) makes an RLock per property when the learner's
+    class body runs; `_threading_local.local` one per local. Idempotent. The models are real
+    locks outside an exploration, so other code in the process is not affected.
+    """
+    if hasattr(functools, "RLock"):
+        functools.RLock = primitives.RLock  # type: ignore[attr-defined, misc]
+    local = _real_sys.modules.get("_threading_local")
+    if local is not None and hasattr(local, "RLock"):
+        local.RLock = primitives.RLock

@@ -246,6 +246,7 @@ class _Outcome:
     status: Status
     failure: Failure | None
     duration: float
+    note: str = ""  # a passed check's remark (the explorer fell back to real threads)
 
 
 @dataclass
@@ -466,6 +467,12 @@ class _Driver:
                         self._accept(check_id, record)
                         expected.remove(check_id)
                         current = None
+                        if expected and self._skip_if_needs_failed(expected[0]):
+                            # the child would run a check whose needs failed (it may hang for
+                            # its whole budget): a new child runs only what is left to run
+                            child.kill("a needed check did not pass")
+                            aborted = True
+                            break
                     elif event == "coverage":
                         self._merge_coverage(record.get("files"))
                     elif event == "internal-error":
@@ -532,7 +539,9 @@ class _Driver:
                                            "assertion" if status is Status.FAILED else "exception")
         duration = record.get("duration_s")
         duration = float(duration) if isinstance(duration, (int, float)) else 0.0
-        self.state.decided[check_id] = _Outcome(status, failure, max(0.0, duration))
+        note = _text(record.get("note"), 2000) if status is Status.PASSED else ""
+        self.state.decided[check_id] = _Outcome(status, failure, max(0.0, duration),
+                                                note or "")
 
     def _merge_coverage(self, files: Any) -> None:
         if not isinstance(files, dict):
@@ -662,7 +671,9 @@ def grade_submission(exercise: Exercise, submission: Path | str,
             id=check.id, title=check.title, status=status,
             points=check.points if status is Status.PASSED else 0.0,
             max_points=check.points, visible=check.visible,
-            message=failure.message if failure else "", hint=hint, failure=failure,
+            message=failure.message if failure else (
+                outcome.note if status is Status.PASSED else ""),
+            hint=hint, failure=failure,
             duration_s=round(outcome.duration, 3),
         ))
 

@@ -69,3 +69,28 @@ def test_correct_counter_passes_under_100_seeds(counters, stem):
         for scenario in scenarios(module):
             outcome = explore(**scenario, seed=seed, runs=300 if FULL else 40)
             assert outcome.ok, (stem, seed, outcome.failure and outcome.failure.message)
+
+
+def test_self_deadlock_through_a_helper_is_a_deadlock_in_the_functional_check(counters):
+    """buggy_self_deadlock: increment() calls value() while holding the plain Lock."""
+    from grader.explore.alone import call_alone
+
+    module = counters("buggy_self_deadlock")
+    source = (SOLUTIONS / "buggy_self_deadlock.py").read_text().splitlines()
+    line_of_value_lock = next(i for i, text in enumerate(source, 1)
+                              if "with self._lock" in text and "def value" in source[i - 2])
+
+    def increments_add_up():
+        counter = module.Counter()
+        counter.increment()
+        assert counter.value() == 1
+
+    with pytest.raises(AssertionError) as caught:
+        call_alone(increments_add_up)
+    failure = caught.value
+    assert failure.kind == "deadlock"
+    assert [(b["line"], b["held_by"]) for b in failure.deadlock] == [
+        (line_of_value_lock, "check")]
+    for seed in range(20):  # and in the threaded scenarios, under every seed
+        outcome = explore(**next(scenarios(module)), seed=seed)
+        assert outcome.failure is not None and outcome.failure.kind == "deadlock", seed

@@ -72,11 +72,26 @@ def test_os_exit_in_a_check_costs_that_check_and_the_rest_still_run(hostile):
 
 
 def test_a_hang_inside_a_call_times_out_only_that_check(hostile):
-    source = COUNTER_OK.format(body="if n == 5:\n            threading.Event().wait()")
+    # blocked in a call outside the model (a wait on a modelled Event nobody sets would be a
+    # deadlock, reported at once: see the next test)
+    source = COUNTER_OK.format(body="if n == 5:\n            import select; select.select([], [], [])")
     code, result = grade_json("counter", hostile(source), "--check", "increments-add-up",
                               "--check", "counters-are-independent")
     statuses = _statuses(result)
     assert statuses["increments-add-up"] == "timeout"
+    assert statuses["counters-are-independent"] == "passed"
+
+
+def test_a_wait_nobody_can_satisfy_in_a_functional_check_is_a_deadlock_with_its_line(hostile):
+    source = COUNTER_OK.format(body="if n == 5:\n            threading.Event().wait()")
+    code, result = grade_json("counter", hostile(source), "--check", "increments-add-up",
+                              "--check", "counters-are-independent")
+    statuses = _statuses(result)
+    assert statuses["increments-add-up"] == "failed"
+    failure = next(c["failure"] for c in result["checks"] if c["id"] == "increments-add-up")
+    assert failure["kind"] == "deadlock"
+    assert [(b["line"], b["waits_for"].split("#")[0]) for b in failure["deadlock"]] == [
+        (9, "notify on Event")]
     assert statuses["counters-are-independent"] == "passed"
 
 
@@ -118,7 +133,7 @@ def test_a_hanging_check_leaves_no_process_behind(hostile):
     token = f"grader-hang-{uuid.uuid4().hex}"
     source = COUNTER_OK.format(
         body=f"import subprocess, sys; subprocess.Popen([sys.executable, '-c', "
-             f"'import time; time.sleep(300)', '{token}']); threading.Event().wait()")
+             f"'import time; time.sleep(300)', '{token}']); import select; select.select([], [], [])")
     code, result = grade_json("counter", hostile(source), "--check", "increments-add-up")
     assert _statuses(result)["increments-add-up"] == "timeout"
     assert _survivors(token) == []
@@ -133,15 +148,17 @@ def test_a_forbidden_import_fails_allowed_modules_and_skips_the_rest(hostile):
     assert statuses["increments-add-up"] == "skipped"
 
 
-def test_a_program_the_explorer_cannot_control_is_not_graded_rather_than_failed(hostile):
-    # a real (unmodelled) lock held across a scheduling point: the explorer loses control,
-    # which is the grader's limit, not the learner's failure
-    source = ("import _thread\n_real = _thread.allocate_lock()\n\nclass Counter:\n"
+def test_a_program_the_explorer_cannot_control_is_graded_on_real_threads(hostile):
+    # a lock the model does not know (a C SimpleQueue used as a token) held across a
+    # scheduling point: the explorer loses control, falls back to real threads, and says so
+    source = ("import _queue\n\nclass Counter:\n"
               "    def __init__(self, start=0):\n        self.v = start\n"
-              "    def increment(self, n=1):\n        with _real:\n            self.v += n\n"
+              "        self.token = _queue.SimpleQueue()\n        self.token.put(1)\n"
+              "    def increment(self, n=1):\n        t = self.token.get()\n"
+              "        self.v += n\n        self.token.put(t)\n"
               "    def value(self):\n        return self.v\n")
-    from .conftest import run_grader
-
-    proc = run_grader("check", "counter", str(hostile(source)), "--check", "no-lost-updates")
-    assert proc.returncode == 3
-    assert "does not model" in proc.stderr
+    code, result = grade_json("counter", hostile(source), "--check", "no-lost-updates")
+    assert code == 0, result
+    check = next(c for c in result["checks"] if c["id"] == "no-lost-updates")
+    assert check["status"] == "passed"
+    assert "lost control" in check["message"] and "real threads" in check["message"]

@@ -3,6 +3,7 @@
 import sys
 import threading
 
+from grader.explore.alone import under_model
 from grader.harness import plain
 
 
@@ -17,6 +18,7 @@ def test_starts_at_start(submission):
     assert value_of(submission.Counter(-3)) == -3, "Counter(-3) should start at -3"
 
 
+@under_model  # one thread, under the explorer's model: a self-deadlock is named at once
 def test_increments_add_up(submission):
     counter = submission.Counter()
     counter.increment()
@@ -32,6 +34,7 @@ def test_increments_add_up(submission):
     assert value_of(counter) == 304, f"after 100 more increment(3) the value should be 304, not {value_of(counter)!r}"
 
 
+@under_model
 def test_counters_are_independent(submission):
     first, second = submission.Counter(), submission.Counter(10)
     first.increment(7)

@@ -1,0 +1,122 @@
+"""Single-thread calls under the model: a deadlock in a functional check, named in milliseconds.
+
+Owns `call_alone(fn, ...)` and the `under_model` decorator for checks. A functional check calls
+the learner's methods from one thread; on real threads a lock acquired twice, a wait nobody
+can satisfy or a join on a thread that never ends just hangs until the check's time limit, and
+reads as a timeout. Here the call runs as the only thread of a one-schedule exploration: when
+it blocks and nothing can wake it, it is reported at once as an `ExplorationFailure` of kind
+"deadlock", with the line, the lock and its holder. Anything else the call raises (the check's
+own `AssertionError` included) is raised again unchanged, and its result is returned: a check
+reads exactly as it does without the wrapper.
+
+There is no wall-clock limit here and no step limit worth the name: a call that runs forever
+is left to the check's own time limit, as before. Threads the call starts run under the model
+too (never preempting the check's thread; they run while it waits); the non-daemon ones are
+joined at the end, as the interpreter would. The call must not hand learner objects to real
+threads of its own that run while it runs (they would bypass the model).
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from grader.explore import runtime
+from grader.explore.explorer import ExplorationFailure, RunResult, _trace
+from grader.explore.runtime import Abort, Blocked, Scheduler, WouldBlock
+from grader.explore.strategies import NonPreemptive
+
+T = TypeVar("T")
+
+ALONE_MAX_STEPS = 10**12  # never reached: a call that loops for ever meets the check's limit
+THREAD_NAME = "check"  # not T1: threads the call starts are T1, T2, ...
+
+
+def call_alone(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`fn(*args, **kwargs)` as the only thread under the model; its result, or its exception.
+
+    Raises `ExplorationFailure` (kind "deadlock") when the call blocks for ever. Called from
+    inside an exploration, it just calls `fn`.
+    """
+    if runtime.current() is not None:
+        return fn(*args, **kwargs)
+    box: dict[str, Any] = {}
+
+    def body() -> None:
+        try:
+            box["value"] = fn(*args, **kwargs)
+        except (Abort, WouldBlock):
+            raise
+        except BaseException as exc:  # the check's own failure: raised again in the caller
+            box["error"] = exc
+
+    snapshots: dict[int, Any] = {}
+    random_state = random.getstate()
+    try:
+        result = _run(body, snapshots)
+    finally:
+        random.setstate(random_state)
+        for obj, snapshot in snapshots.values():
+            obj._restore(snapshot)
+            obj._run = None
+    if "error" in box:
+        error = box["error"]
+        raise error
+    if result.failure is not None:
+        raise _failure(result)
+    return box["value"]
+
+
+def under_model(check: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorate a check function so that its whole body runs through `call_alone`."""
+
+    @functools.wraps(check)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return call_alone(check, *args, **kwargs)
+
+    return wrapper
+
+
+def _run(body: Callable[[], None], snapshots: dict[int, Any]) -> RunResult:
+    sched = Scheduler(NonPreemptive(), max_steps=ALONE_MAX_STEPS, record=True, always=None,
+                      snapshots=snapshots)
+    me = sched.new_thread(THREAD_NAME, daemon=False)
+
+    def main() -> None:
+        body()
+        # Like interpreter shutdown: wait for every non-daemon thread the call started.
+        for mt in list(sched.threads[1:]):
+            if not mt.daemon and mt.state != runtime.DONE:
+                sched.block(me, lambda mt=mt: mt.state == runtime.DONE, None,
+                            Blocked(f"join {mt.name}", internal=True))
+
+    os_thread = threading.Thread(target=sched.bootstrap, args=(me, main),
+                                 name="grader-explore-alone", daemon=True)
+    os_thread.start()
+    sched.current = me
+    me.baton.release()
+    sched.finished.acquire()
+    os_thread.join()
+    return RunResult(sched.failure, sched.log, sched.steps, sched.choices, sched.records,
+                     [t.name for t in sched.threads])
+
+
+def _failure(result: RunResult) -> ExplorationFailure:
+    rf = result.failure
+    assert rf is not None
+    message = rf.message
+    if rf.kind == "deadlock" and len(rf.deadlock) == 1:
+        only = rf.deadlock[0]
+        if only["held_by"] == only["thread"]:
+            message = (f"Deadlock: {only['thread']}, the check's only thread, waits at "
+                       f"{only['file']}:{only['line']} for {only['waits_for']}, which it holds "
+                       "itself: nothing can ever release it.")
+    details = ("The check called your code from one thread, under the interleaving explorer's "
+               "model of locks and threads, which sees a thread wait for ever at once.")
+    if rf.details:
+        details += "\n" + rf.details
+    return ExplorationFailure(rf.kind, message, trace=_trace(result), deadlock=rf.deadlock,
+                              details=details)
