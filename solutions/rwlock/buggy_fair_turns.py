@@ -1,4 +1,4 @@
-# expect: fail writer-handoff
+# expect: fail writer-preference writer-handoff
 # why: tries to be "fair": after a write, waiting readers get a turn even if another writer was waiting first.
 import threading
 from contextlib import contextmanager

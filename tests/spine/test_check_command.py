@@ -74,8 +74,7 @@ def test_a_failure_prints_a_replay_command_with_the_seed():
 def test_only_one_check_and_its_needs_run_with_check():
     _, result = grade_json("counter", SOLUTIONS / "counter" / "reference.py",
                            "--check", "counters-are-independent")
-    assert [c["id"] for c in result["checks"]] == ["imports", "allowed-modules",
-                                                   "counters-are-independent"]
+    assert [c["id"] for c in result["checks"]] == ["imports", "counters-are-independent"]
 
 
 def test_an_unknown_exercise_is_a_usage_error():

@@ -140,12 +140,13 @@ def test_a_hanging_check_leaves_no_process_behind(hostile):
 
 
 def test_a_forbidden_import_fails_allowed_modules_and_skips_the_rest(hostile):
-    source = "import multiprocessing\n" + COUNTER_OK.format(body="pass")
-    code, result = grade_json("counter", hostile(source))
+    # bounded-buffer forbids queue (counter forbids nothing: the catalogue sets no forbid list)
+    source = "import queue\n" + COUNTER_OK.format(body="pass")
+    code, result = grade_json("bounded-buffer", hostile(source))
     statuses = _statuses(result)
     assert statuses["allowed-modules"] == "failed"
     assert "line 1" in result["checks"][1]["message"]
-    assert statuses["increments-add-up"] == "skipped"
+    assert statuses["fifo-and-len"] == "skipped"
 
 
 def test_a_program_the_explorer_cannot_control_is_graded_on_real_threads(hostile):

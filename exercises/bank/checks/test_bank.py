@@ -41,7 +41,7 @@ def _balances(bank, n: int) -> list[int]:
 # -- functional rules -----------------------------------------------------------------
 
 
-def test_transfers_move_money(submission):
+def test_transfers_move_money(submission, explorer, rng):
     bank = submission.Bank([100, 50, 0])
     assert bank.transfer(0, 1, 30) is True, "transfer(0, 1, 30) with 100 in account 0 must return True."
     assert _balances(bank, 3) == [70, 80, 0], (
@@ -56,6 +56,33 @@ def test_transfers_move_money(submission):
         f"A refused transfer must change nothing: expected [70, 0, 80], got {_balances(bank, 3)}."
     )
     assert bank.total() == 150, f"total() must be 150, got {bank.total()}."
+    # Every ordered pair of accounts of a bigger bank (6 to 9 accounts, from the seed): a
+    # design with a fixed number of lock stripes maps some pairs onto one stripe. One thread,
+    # under the explorer: a transfer that waits for itself is reported at once, as a deadlock.
+    n = rng.randrange(6, 10)
+    pairs = [(src, dst) for src in range(n) for dst in range(n) if src != dst]
+
+    def setup():
+        return SimpleNamespace(bank=submission.Bank([10] * n), ok={})
+
+    def every_pair(s):
+        for src, dst in pairs:
+            s.ok[src, dst] = s.bank.transfer(src, dst, 1)
+
+    def all_moved(s):
+        refused = [pair for pair, ok in s.ok.items() if ok is not True]
+        assert not refused, (
+            f"transfer({refused[0][0]}, {refused[0][1]}, 1) on a bank of {n} accounts with "
+            f"enough money must return True, got {s.ok[refused[0]]!r}."
+        )
+        got = _balances(s.bank, n)
+        assert got == [10] * n, (
+            f"After one transfer of 1 from every account to every other one of {n} accounts "
+            f"the balances must be back at {[10] * n}, got {got}."
+        )
+
+    explorer.check(setup, [every_pair], invariant=all_moved, runs=1,
+                   name=f"a transfer between every pair of {n} accounts")
 
 
 def test_edge_cases(submission):
@@ -83,6 +110,13 @@ def test_bad_transfers_raise(submission):
         ("transfer(-1, 0, 1)", lambda: bank.transfer(-1, 0, 1)),
         ("transfer(0, -1, 1)", lambda: bank.transfer(0, -1, 1)),
         ("transfer(0, 7, 500)", lambda: bank.transfer(0, 7, 500)),
+        # validation comes before every shortcut: an amount of 0, or src == dst
+        ("transfer(0, 99, 0)", lambda: bank.transfer(0, 99, 0)),
+        ("transfer(99, 0, 0)", lambda: bank.transfer(99, 0, 0)),
+        ("transfer(-1, -1, 0)", lambda: bank.transfer(-1, -1, 0)),
+        ("transfer(3, 3, 1)", lambda: bank.transfer(3, 3, 1)),
+        ("transfer(-1, -1, 5)", lambda: bank.transfer(-1, -1, 5)),
+        ("transfer(1, 1, -1)", lambda: bank.transfer(1, 1, -1)),
         ("balance(3)", lambda: bank.balance(3)),
         ("balance(-1)", lambda: bank.balance(-1)),
     ]
@@ -148,7 +182,7 @@ def test_no_overdraft(submission, explorer):
     explorer.check(setup, [first, second], invariant=invariant, runs=RUNS)
 
 
-def test_total_consistent(submission, explorer):
+def test_total_consistent(submission, explorer, rng):
     def setup():
         return SimpleNamespace(bank=submission.Bank([10, 10, 10]), totals=[])
 
@@ -172,6 +206,35 @@ def test_total_consistent(submission, explorer):
 
     explorer.check(setup, [mover, other_mover, auditor], invariant=invariant, runs=RUNS)
 
+    # Two transfers that share no account run side by side: nothing orders them, so a
+    # total() must not rely on transfers taking turns.
+    n = rng.choice((4, 5))
+    first, second, third, fourth = rng.sample(range(n), 4)
+
+    def disjoint_setup():
+        return SimpleNamespace(bank=submission.Bank([10] * n), totals=[])
+
+    def one(s):
+        s.bank.transfer(first, second, 3)
+
+    def two(s):
+        s.bank.transfer(third, fourth, 4)
+
+    def audit_disjoint(s):
+        for _ in range(2):
+            s.totals.append(s.bank.total())
+
+    def disjoint_invariant(s):
+        wrong = [t for t in s.totals if t != 10 * n]
+        assert not wrong, (
+            f"total() returned {wrong[0]} while transfer({first}, {second}, 3) and "
+            f"transfer({third}, {fourth}, 4), which share no account, were running; the bank "
+            f"always holds {10 * n}."
+        )
+
+    explorer.check(disjoint_setup, [one, two, audit_disjoint], invariant=disjoint_invariant,
+                   runs=RUNS, name="total() against two transfers on disjoint accounts")
+
 
 def _conserved(n: int, initial: int):
     def invariant(s):
@@ -183,18 +246,22 @@ def _conserved(n: int, initial: int):
     return invariant
 
 
-def _cycle(submission, explorer, n: int, runs: int) -> None:
+def _cycle(submission, explorer, n: int, members: list[int], runs: int) -> None:
+    """One transfer per thread around the cycle members[0] -> members[1] -> ... -> members[0]."""
     def setup():
         return SimpleNamespace(bank=submission.Bank([3] * n))
 
-    def leg(i: int):
+    def leg(src: int, dst: int):
         def run(s):
-            s.bank.transfer(i, (i + 1) % n, 2)
+            s.bank.transfer(src, dst, 2)
 
-        run.__name__ = f"transfer_{i}_to_{(i + 1) % n}"
+        run.__name__ = f"transfer_{src}_to_{dst}"
         return run
 
-    explorer.check(setup, [leg(i) for i in range(n)], invariant=_conserved(n, 3), runs=runs)
+    legs = [leg(a, members[(k + 1) % len(members)]) for k, a in enumerate(members)]
+    cycle = " -> ".join(str(a) for a in [*members, members[0]])
+    explorer.check(setup, legs, invariant=_conserved(n, 3), runs=runs,
+                   name=f"a cycle of {len(members)} transfers: {cycle}")
 
 
 def test_opposite_transfers_no_deadlock(submission, explorer):
@@ -211,9 +278,13 @@ def test_opposite_transfers_no_deadlock(submission, explorer):
     explorer.check(setup, [forth, back], invariant=_conserved(2, 3), runs=RUNS)
 
 
-def test_cyclic_transfers_no_deadlock(submission, explorer):
-    _cycle(submission, explorer, 3, RUNS)
-    _cycle(submission, explorer, 4, RUNS // 2)
+def test_cyclic_transfers_no_deadlock(submission, explorer, rng):
+    # A bank of 4 or 5 accounts and a cycle of every length from 3 up to all of them, over
+    # accounts picked and ordered by the seed (not only neighbours in account order).
+    n = rng.choice((4, 5))
+    _cycle(submission, explorer, n, [0, 1, 2], RUNS)
+    for length in range(3, n + 1):
+        _cycle(submission, explorer, n, rng.sample(range(n), length), RUNS // 2)
 
 
 def test_self_transfer_no_deadlock(submission, explorer):
@@ -238,7 +309,8 @@ def test_self_transfer_no_deadlock(submission, explorer):
 
 
 def test_stress(submission, rng):
-    accounts, threads, per_thread = 5, 6, 300
+    # More accounts and threads than any small fixed design: 6 to 16 accounts, 9 to 16 threads.
+    accounts, threads, per_thread = rng.randrange(6, 17), rng.randrange(9, 17), 150
     initial = [rng.randrange(0, 40) for _ in range(accounts)]
     bank = submission.Bank(list(initial))
     plans = [

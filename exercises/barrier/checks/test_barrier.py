@@ -62,6 +62,7 @@ def test_releases_all(submission):
     t.join(PATIENCE)
     if t.is_alive():
         raise CheckFailure("hang", "Barrier(1).wait() must return at once; it blocked.")
+    assert box, "Barrier(1).wait() raised instead of returning index 0."
     assert box == [0], f"Barrier(1).wait() must return index 0, got {box[0]!r}."
 
     barrier = submission.Barrier(3)
@@ -91,16 +92,25 @@ def test_releases_all(submission):
     assert sorted(got) == [0, 1, 2], (
         f"Three parties must get the indices 0, 1 and 2 in some order; they got {got}."
     )
+    # Every party count from 1 to 6, one round each, on real threads.
+    for parties in range(1, 7):
+        per_round, _ = _run_parties(submission.Barrier(parties), parties, 1)
+        _assert_indices(per_round, parties)
 
 
-def test_many_rounds(submission):
-    parties, rounds = 4, 100
-    per_round, _ = _run_parties(submission.Barrier(parties), parties, rounds)
+def _assert_indices(per_round: list[list[int]], parties: int) -> None:
     for k, indices in enumerate(per_round):
         assert sorted(indices) == list(range(parties)), (
-            f"In round {k + 1} the {parties} parties got the indices {indices}; they must be "
-            f"{list(range(parties))} in some order."
+            f"With Barrier({parties}), in round {k + 1} the parties got the indices {indices}; "
+            f"they must be {list(range(parties))} in some order."
         )
+
+
+def test_many_rounds(submission, rng):
+    # Party counts from the seed, up to 6; a hundred rounds each.
+    for parties in sorted({rng.randrange(1, 7), rng.randrange(4, 7)}):
+        per_round, _ = _run_parties(submission.Barrier(parties), parties, 100)
+        _assert_indices(per_round, parties)
 
 
 # -- interleavings (explorer) ---------------------------------------------------------
@@ -138,17 +148,22 @@ def _indices_ok(parties: int):
     return invariant
 
 
-def test_distinct_indices(submission, explorer):
-    setup, threads = _scenario(submission, parties=3, rounds=1)
-    explorer.check(setup, threads, invariant=_indices_ok(3))
+def test_distinct_indices(submission, explorer, rng):
+    for parties in (3, rng.choice((3, 4))):
+        setup, threads = _scenario(submission, parties=parties, rounds=1)
+        explorer.check(setup, threads, invariant=_indices_ok(parties),
+                       name=f"Barrier({parties}), one round")
 
 
-def test_reusable_no_lapping(submission, explorer):
-    setup, threads = _scenario(submission, parties=3, rounds=3)
-    indices_ok = _indices_ok(3)
+def test_reusable_no_lapping(submission, explorer, rng):
+    # 2 to 4 parties from the seed over several rounds, and Barrier(1) over several rounds.
+    for parties, rounds in ((3, 3), (rng.choice((2, 4)), rng.choice((3, 4))), (1, 4)):
+        setup, threads = _scenario(submission, parties=parties, rounds=rounds)
+        indices_ok = _indices_ok(parties)
 
-    def invariant(s):
-        assert not s.bad, s.bad[0] + "."
-        indices_ok(s)
+        def invariant(s, indices_ok=indices_ok):
+            assert not s.bad, s.bad[0] + "."
+            indices_ok(s)
 
-    explorer.check(setup, threads, invariant=invariant)
+        explorer.check(setup, threads, invariant=invariant, runs=300 if parties > 1 else 5,
+                       name=f"Barrier({parties}), {rounds} rounds")

@@ -141,30 +141,44 @@ def _measurement_window() -> float:
     return time.monotonic() - started
 
 
-def test_no_spin(submission):
-    empty = submission.BoundedBuffer(1)
-    full = submission.BoundedBuffer(1)
-    full.put("old")
-    getter = _Call(empty.get, "consumer")
-    putter = _Call(lambda: full.put("new"), "producer")
-    getter.started.wait(10)
-    putter.started.wait(10)
+def test_no_spin(submission, rng):
+    # Several consumers blocked on one empty buffer and several producers on one full buffer
+    # (2 or 3 of each, from the seed): threads that keep waking each other up are spinning too,
+    # so the CPU of every blocked thread is measured.
+    consumers, producers = rng.randrange(2, 4), rng.randrange(2, 4)
+    capacity = rng.randrange(1, 5)
+    empty = submission.BoundedBuffer(capacity)
+    full = submission.BoundedBuffer(capacity)
+    for k in range(capacity):
+        full.put(("old", k))
+    getters = [_Call(empty.get, f"consumer-{k}") for k in range(consumers)]
+    putters = [_Call(lambda k=k: full.put(("new", k)), f"producer-{k}") for k in range(producers)]
+    calls = getters + putters
+    for call in calls:
+        call.started.wait(10)
     window = _measurement_window()
-    if getter.done.is_set() or putter.done.is_set():
+    if any(call.done.is_set() for call in calls):
         raise CheckFailure("assertion", "A get() on an empty buffer or a put() on a full one "
                            "returned instead of waiting.")
-    empty.put("x")
-    full.get()
-    getter.result(10, "get() after a put")
-    putter.result(10, "put() after a get")
-    for who, call in (("get()", getter), ("put()", putter)):
-        if call.cpu > CPU_LIMIT_SECONDS:
-            raise CheckFailure(
-                "spin",
-                f"A {who} blocked for {window:.1f} s used {call.cpu * 1000:.0f} ms of CPU "
-                f"(allowed: {CPU_LIMIT_SECONDS * 1000:.0f} ms): it keeps checking instead of "
-                f"sleeping until woken.",
-            )
+    for k in range(consumers):
+        empty.put(("x", k))
+    for _ in range(producers):
+        full.get()
+    for call in getters:
+        call.result(10, "get() after a put")
+    for call in putters:
+        call.result(10, "put() after a get")
+    for who, group in (("get()", getters), ("put()", putters)):
+        for call in group:
+            if call.cpu > CPU_LIMIT_SECONDS:
+                raise CheckFailure(
+                    "spin",
+                    f"With {consumers} get() calls blocked on an empty buffer and {producers} "
+                    f"put() calls blocked on a full one (capacity {capacity}), a {who} blocked "
+                    f"for {window:.1f} s used {call.cpu * 1000:.0f} ms of CPU (allowed: "
+                    f"{CPU_LIMIT_SECONDS * 1000:.0f} ms): it keeps checking, or keeps being "
+                    f"woken, instead of sleeping until there is something for it.",
+                )
 
 
 # -- interleavings (explorer) ---------------------------------------------------------
@@ -177,12 +191,14 @@ def _traffic(submission, capacity: int, producers: int, consumers: int, items: i
 
     def setup():
         return SimpleNamespace(buf=submission.BoundedBuffer(capacity),
-                               got=[[] for _ in range(consumers)], sizes=[])
+                               got=[[] for _ in range(consumers)], sizes=[], events=[])
 
     def producer(p: int):
         def run(s):
             for i in range(items):
+                s.events.append(("put-start", (p, i)))
                 s.buf.put((p, i))
+                s.events.append(("put-end", (p, i)))
                 s.sizes.append(len(s.buf))
 
         run.__name__ = f"producer_{p}"
@@ -190,8 +206,11 @@ def _traffic(submission, capacity: int, producers: int, consumers: int, items: i
 
     def consumer(c: int):
         def run(s):
-            for _ in range(shares[c]):
-                s.got[c].append(s.buf.get())
+            for k in range(shares[c]):
+                s.events.append(("get-start", (c, k)))
+                item = s.buf.get()
+                s.events.append(("get-end", (c, k), item))
+                s.got[c].append(item)
                 s.sizes.append(len(s.buf))
 
         run.__name__ = f"consumer_{c}"
@@ -223,41 +242,87 @@ def _delivered_once_in_order(expected):
                     f"a later item overtook an earlier one (not first in, first out)."
                 )
         assert len(s.buf) == 0, f"Every item was taken, but len() is {len(s.buf)}."
+        overtaken = _overtaken(getattr(s, "events", []))
+        assert not overtaken, overtaken
 
     return invariant
 
 
-def test_no_loss_no_duplication(submission, explorer):
-    setup, threads, expected = _traffic(submission, 1, producers=2, consumers=2, items=2)
-    explorer.check(setup, threads, invariant=_delivered_once_in_order(expected), runs=RUNS)
+def _overtaken(events: list) -> str:
+    """First in, first out across all producers: a sentence on the first item overtaken, or "".
+
+    If put(a) returned before put(b) started, a must leave first: the get that took b must
+    not have returned before the get that took a started. Only orders that the calls
+    themselves fix are judged, so a correct buffer never fails it.
+    """
+    at = {}
+    taken_by = {}
+    for position, event in enumerate(events):
+        at[event[0], event[1]] = position
+        if event[0] == "get-end":
+            taken_by[event[2]] = event[1]
+    for a, get_a in taken_by.items():
+        for b, get_b in taken_by.items():
+            if a == b or ("put-end", a) not in at or ("put-start", b) not in at:
+                continue
+            if at["put-end", a] < at["put-start", b] and at["get-end", get_b] < at["get-start", get_a]:
+                return (f"Item {a} was put before item {b} was, but {b} was taken out first "
+                        f"(the get that took {b} had returned before the get that took {a} "
+                        f"began): the first item in must be the first one out, across all "
+                        f"producers.")
+    return ""
 
 
-def test_capacity_respected(submission, explorer):
-    capacity = 1
-    setup, threads, expected = _traffic(submission, capacity, producers=3, consumers=1, items=1)
-    delivered = _delivered_once_in_order(expected)
-
-    def invariant(s):
-        over = [n for n in s.sizes if n > capacity]
-        assert not over, (
-            f"A buffer of capacity {capacity} held {max(over)} items: a put did not wait for room."
-        )
-        delivered(s)
-
-    explorer.check(setup, threads, invariant=invariant, runs=RUNS)
+def test_no_loss_no_duplication(submission, explorer, rng):
+    # Capacity 1, then a capacity of 2 to 4 from the seed with more items than it holds.
+    for capacity, producers, consumers, items in (
+            (1, 2, 2, 2), (rng.randrange(2, 5), 2, rng.choice((1, 2)), 3)):
+        setup, threads, expected = _traffic(submission, capacity, producers=producers,
+                                            consumers=consumers, items=items)
+        explorer.check(setup, threads, invariant=_delivered_once_in_order(expected), runs=RUNS,
+                       name=f"capacity {capacity}, {producers} producers x {items} items, "
+                            f"{consumers} consumer(s)")
 
 
-def test_no_lost_wakeup(submission, explorer):
-    setup, threads, expected = _traffic(submission, 1, producers=2, consumers=2, items=3)
-    explorer.check(setup, threads, invariant=_delivered_once_in_order(expected), runs=RUNS)
+def test_capacity_respected(submission, explorer, rng):
+    for capacity in (1, rng.randrange(2, 5)):
+        producers = 3 if capacity == 1 else 2
+        items = 1 if capacity == 1 else capacity
+        setup, threads, expected = _traffic(submission, capacity, producers=producers,
+                                            consumers=1, items=items)
+        delivered = _delivered_once_in_order(expected)
+
+        def invariant(s, capacity=capacity, delivered=delivered):
+            over = [n for n in s.sizes if n > capacity]
+            assert not over, (
+                f"A buffer of capacity {capacity} held {max(over)} items: a put did not wait "
+                f"for room."
+            )
+            delivered(s)
+
+        explorer.check(setup, threads, invariant=invariant, runs=RUNS,
+                       name=f"capacity {capacity}, {producers} producers x {items} items")
+
+
+def test_no_lost_wakeup(submission, explorer, rng):
+    for capacity, producers, consumers, items in (
+            (1, 2, 2, 3), (rng.randrange(1, 3), rng.choice((2, 3)), 2, 2)):
+        setup, threads, expected = _traffic(submission, capacity, producers=producers,
+                                            consumers=consumers, items=items)
+        explorer.check(setup, threads, invariant=_delivered_once_in_order(expected), runs=RUNS,
+                       name=f"capacity {capacity}, {producers} producers x {items} items, "
+                            f"{consumers} consumers")
 
 
 # -- real threads (a second opinion) --------------------------------------------------
 
 
-def test_stress(submission):
-    producers, consumers, items = 3, 3, 400
-    buf = submission.BoundedBuffer(2)
+def test_stress(submission, rng):
+    # 9 to 16 threads in all, a capacity of 1 to 4, from the seed.
+    producers, consumers, items = rng.randrange(4, 9), rng.randrange(5, 9), 150
+    total = producers * items
+    shares = [total // consumers + (1 if k < total % consumers else 0) for k in range(consumers)]
+    buf = submission.BoundedBuffer(rng.randrange(1, 5))
     got: list[list] = [[] for _ in range(consumers)]
     errors: list[BaseException] = []
     start = threading.Barrier(producers + consumers)
@@ -273,7 +338,7 @@ def test_stress(submission):
     def consume(c: int) -> None:
         try:
             start.wait()
-            for _ in range(items):
+            for _ in range(shares[c]):
                 got[c].append(buf.get())
         except BaseException as exc:
             errors.append(exc)

@@ -2,9 +2,11 @@
 
 import sys
 import threading
+import time
+from types import SimpleNamespace
 
 from grader.explore.alone import under_model
-from grader.harness import plain
+from grader.harness import CheckFailure, plain
 
 
 def value_of(counter):
@@ -42,54 +44,108 @@ def test_counters_are_independent(submission):
     assert value_of(first) == 7, "a counter's value changed when another counter was created"
 
 
-def test_no_lost_updates(submission, explorer):
-    # Two and three threads, one and two increments each: small scenarios, every interleaving
-    # that matters is within reach of the explorer.
-    for threads, each, step in ((2, 1, 1), (2, 2, 1), (3, 1, 2)):
-        expected = threads * each * step
+def _steps(rng, count: int) -> list[int]:
+    """`count` non-zero increments of mixed signs (at least one of each when count > 1)."""
+    steps = [rng.choice((-3, -2, -1, 1, 2, 3)) for _ in range(count)]
+    if count > 1 and (min(steps) > 0 or max(steps) < 0):
+        steps[0] = -steps[0]
+    return steps
 
-        def body(counter, each=each, step=step):
-            for _ in range(each):
-                counter.increment(step)
 
-        def no_update_lost(counter, expected=expected, threads=threads, each=each, step=step):
+def test_no_lost_updates(submission, explorer, rng):
+    # Small scenarios, so that every interleaving that matters is within the explorer's reach;
+    # their sizes come from the seed: 2 to 4 threads, increments of mixed signs racing.
+    scenarios = [(2, [1, 1]), (2, [1, 1], [1, 1])]
+    for threads in (3, rng.choice((3, 4))):
+        scenarios.append((threads, *([s] for s in _steps(rng, threads))))
+    for threads, *plans in scenarios:
+        if len(plans) == 1:  # one plan shared by every thread
+            plans = plans * threads
+        threads = len(plans)
+        expected = sum(sum(plan) for plan in plans)
+        calls = "; ".join(" then ".join(f"increment({n})" for n in plan) for plan in plans)
+
+        def body_for(plan):
+            def body(counter):
+                for n in plan:
+                    counter.increment(n)
+            return body
+
+        def no_update_lost(counter, expected=expected, calls=calls, count=threads):
             got = value_of(counter)
             assert got == expected, (
-                f"{threads} threads each called increment({step}) {each} time(s) on a new "
-                f"Counter(): the value should be {expected}, but it was {got}"
+                f"{count} threads ran at once on a new Counter() ({calls}): the value "
+                f"should be {expected}, but it was {got}"
             )
 
-        explorer.check(submission.Counter, [body] * threads, invariant=no_update_lost,
-                       name=f"{threads} threads x {each} increment({step})")
+        explorer.check(submission.Counter, [body_for(p) for p in plans],
+                       invariant=no_update_lost, name=f"{threads} threads: {calls}")
+
+    # A counter made while another is in use: the new one must not disturb the old one.
+    base = rng.randrange(1, 10)
+
+    def setup():
+        return SimpleNamespace(first=submission.Counter(), second=None)
+
+    def incrementer(s):
+        s.first.increment()
+        s.first.increment()
+
+    def creator(s):
+        s.second = submission.Counter(base)
+        s.first.increment()
+        s.second.increment(-1)
+
+    def both_right(s):
+        first, second = value_of(s.first), value_of(s.second)
+        assert (first, second) == (3, base - 1), (
+            f"While one thread incremented a counter twice, another created Counter({base}), "
+            f"incremented the first once and its own counter by -1: the values should be 3 "
+            f"and {base - 1}, but they were {first} and {second}"
+        )
+
+    explorer.check(setup, [incrementer, creator], invariant=both_right,
+                   name="a counter created while another is in use")
 
 
-def test_stress_real_threads(submission):
-    threads, each = 8, 2000
+def test_stress_real_threads(submission, rng, check_seconds):
+    # More threads than any small fixed number of slots or stripes: 9 to 16, from the seed.
+    threads, each = rng.randrange(9, 17), 1000
+    steps = [(-1) ** k * rng.randrange(1, 4) for k in range(threads)]
     counter = submission.Counter()
     start = threading.Barrier(threads)
     errors = []
 
-    def work():
+    def work(step):
         try:
             start.wait()
             for _ in range(each):
-                counter.increment()
+                counter.increment(step)
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
     old = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)
     try:
-        workers = [threading.Thread(target=work) for _ in range(threads)]
+        workers = [threading.Thread(target=work, args=(step,), daemon=True) for step in steps]
         for w in workers:
             w.start()
+        # Most of the check's budget: a correct counter on a loaded machine is slow, not stuck.
+        patience = 0.8 * check_seconds
+        deadline = time.monotonic() + patience
         for w in workers:
-            w.join()
+            w.join(max(0.0, deadline - time.monotonic()))
     finally:
         sys.setswitchinterval(old)
+    stuck = sum(w.is_alive() for w in workers)
+    if stuck:
+        raise CheckFailure("hang", f"{stuck} of {threads} threads calling increment() were "
+                                   f"still blocked after {patience:.0f} s.")
     if errors:
         raise errors[0]
-    assert value_of(counter) == threads * each, (
-        f"{threads} threads each incremented {each} times: the value should be "
-        f"{threads * each}, but it was {value_of(counter)} ({threads * each - value_of(counter)} lost)"
+    expected = each * sum(steps)
+    got = value_of(counter)
+    assert got == expected, (
+        f"{threads} threads each called increment(n) {each} times, with n in {sorted(set(steps))}: "
+        f"the value should be {expected}, but it was {got} ({expected - got} lost)"
     )

@@ -6,6 +6,7 @@ import threading
 import time
 from types import SimpleNamespace
 
+from grader.explore.oplog import lock_operations
 from grader.harness import CheckFailure
 
 PATIENCE = 5.0  # seconds a correct get() may take on a loaded machine
@@ -74,7 +75,7 @@ def test_none_is_cached(submission):
     )
 
 
-def test_failing_factory_retried(submission):
+def test_failing_factory_retried(submission, rng):
     factory, calls = _counting_factory(fail_first=1)
     lazy = submission.Lazy(factory)
     value, error, finished = _call_within(lazy.get, "get()")
@@ -97,6 +98,29 @@ def test_failing_factory_retried(submission):
     )
     assert lazy.get() is value and calls.started == 2, (
         "Once a retry succeeded, the value must be cached like any other."
+    )
+    # However often it failed before, a factory is tried again: a failure is never cached.
+    failures = 2 + rng.randrange(3)
+    factory, calls = _counting_factory(fail_first=failures)
+    lazy = submission.Lazy(factory)
+    for attempt in range(1, failures + 1):
+        value, error, finished = _call_within(lazy.get, "get()")
+        if not finished:
+            raise CheckFailure("hang", f"get() number {attempt}, whose factory raised, never "
+                                       f"returned.")
+        assert isinstance(error, Boom) and calls.started == attempt, (
+            f"The factory raises on its first {failures} calls: get() number {attempt} must "
+            f"call it again and raise what it raised; the factory ran {calls.started} times "
+            f"and get() {'raised ' + repr(error) if error else 'returned ' + repr(value)}."
+        )
+    value, error, finished = _call_within(lazy.get, "get()")
+    if not finished:
+        raise CheckFailure("hang", f"After {failures} failed attempts, the next get() waited "
+                                   f"forever instead of calling the factory again.")
+    assert error is None and calls.started == failures + 1 and value is calls.values[0], (
+        f"After {failures} failed attempts the next get() must call the factory again and "
+        f"return its value; the factory ran {calls.started} times and get() "
+        f"{'raised ' + repr(error) if error else 'returned ' + repr(value)}."
     )
 
 
@@ -146,51 +170,46 @@ def test_failure_under_threads(submission, explorer):
     explorer.check(setup, [caller, caller], invariant=invariant)
 
 
-def _lock_like(obj) -> bool:
-    return callable(getattr(obj, "acquire", None)) and callable(getattr(obj, "release", None))
+#: Factories whose values a fast path must serve alike: an object, and the falsy 0, "" and None.
+FACTORIES = [("a new object", object), ("0", lambda: 0), ('""', lambda: ""),
+             ("None", lambda: None)]
 
 
-def _owned_locks(lazy, module) -> list:
-    """Every lock, condition or semaphore reachable from the object, its class or its module."""
-    seen: dict[int, object] = {}
-    places: list = [vars(lazy)] if hasattr(lazy, "__dict__") else []
-    places += [vars(cls) for cls in type(lazy).__mro__ if cls is not object]
-    places.append(vars(module))
-    for slot in getattr(type(lazy), "__slots__", ()):
-        if hasattr(lazy, slot):
-            places.append({slot: getattr(lazy, slot)})
-    for namespace in places:
-        for value in list(namespace.values()):
-            inner = list(value.values()) if isinstance(value, dict) else (
-                list(value) if isinstance(value, (list, tuple)) else [])
-            for candidate in [value, *inner]:
-                if _lock_like(candidate) and not isinstance(candidate, type):
-                    seen[id(candidate)] = candidate
-    return list(seen.values())
+def test_no_lock_after_set(submission, explorer, rng):
+    # Under the explorer every lock operation is seen, whichever object holds the lock: a get
+    # that starts after some get has returned the value must perform none (no acquire, no
+    # wait on a Condition, Event or Barrier). Falsy values too: 0, "" and None.
+    threads = rng.choice((3, 4))
+    with lock_operations() as log:
+        for what, factory in FACTORIES:
 
+            def setup(factory=factory):
+                return SimpleNamespace(lazy=submission.Lazy(factory), returned=[False], got=[],
+                                       locked=[])
 
-def test_no_lock_after_set(submission):
-    factory, calls = _counting_factory()
-    lazy = submission.Lazy(factory)
-    value = lazy.get()
-    held: list[tuple[object, int]] = []
-    try:
-        for lock in _owned_locks(lazy, submission):
-            taken = 0
-            while taken < 64 and lock.acquire(blocking=False):
-                taken += 1
-            held.append((lock, taken))
-        got, error, finished = _call_within(lazy.get, "get()")
-    finally:
-        for lock, taken in held:
-            for _ in range(taken):
-                lock.release()
-    if not finished:
-        raise CheckFailure("locked", "With the value already set, get() waited for a lock "
-                                     "(it blocked while the grader held your object's locks).")
-    if error is not None:
-        raise error
-    assert got is value, "get() must keep returning the cached object."
+            def caller(s):
+                for _ in range(2):
+                    later = s.returned[0]
+                    mark = log.mark()
+                    value = s.lazy.get()
+                    taken = log.since(mark)
+                    s.returned[0] = True
+                    s.got.append(value)
+                    if later and taken:
+                        s.locked.append(taken)
+
+            def invariant(s, what=what):
+                assert not s.locked, (
+                    f"With a factory returning {what}, a get() called after another get() had "
+                    f"returned the value still did: {', '.join(s.locked[0])}. Once the value is "
+                    f"there, get() must take no lock and wait for nothing."
+                )
+                assert all(v is s.got[0] for v in s.got), (
+                    f"With a factory returning {what}, threads got different objects from get()."
+                )
+
+            explorer.check(setup, [caller] * threads, invariant=invariant, runs=60,
+                           name=f"{threads} threads, a factory returning {what}")
 
 
 def test_stress(submission):

@@ -176,7 +176,7 @@ def test_readers_share(submission):
         _release_all(first, second)
 
 
-def test_context_managers(submission):
+def test_context_managers(submission, explorer):
     lock = submission.RWLock()
     log: list[str] = []
     with lock.read_locked():
@@ -196,6 +196,7 @@ def test_context_managers(submission):
     class Oops(Exception):
         pass
 
+    propagated = False
     try:
         with lock.write_locked():
             reader = _Actor(lock, "read", "reader", log)
@@ -204,12 +205,78 @@ def test_context_managers(submission):
                 raise CheckFailure("entered", "A reader got in during a write_locked() block.")
             raise Oops
     except Oops:
-        pass
+        propagated = True
+    assert propagated, (
+        "An exception raised inside a write_locked() block must come out of the with "
+        "statement; it was swallowed."
+    )
     reader.enters("A reader, after a write_locked() block that raised,")
     reader.release("release_read()")
 
+    # Nested blocks on two locks, the exception propagating out of both.
+    other = submission.RWLock()
+    propagated = False
+    try:
+        with other.write_locked():
+            with lock.read_locked():
+                raise Oops
+    except Oops:
+        propagated = True
+    assert propagated, (
+        "An exception raised inside nested read_locked() and write_locked() blocks (of two "
+        "locks) must come out of both; it was swallowed."
+    )
+    for which, target in (("the first lock", lock), ("the second lock", other)):
+        writer = _Actor(target, "write", "writer", log)
+        writer.enters(f"A writer on {which}, after nested blocks that raised,")
+        writer.release("release_write()")
 
-def test_writer_preference(submission):
+    # Concurrent blocks of both kinds under the explorer, each raising out of its block.
+    def concurrent(kind: str, name: str):
+        def run(s):
+            try:
+                with (s.lock.read_locked() if kind == "read" else s.lock.write_locked()):
+                    if kind == "read":
+                        s.readers += 1
+                        if s.writers:
+                            s.bad.append(f"{name} got in while a writer held the lock")
+                    else:
+                        s.writers += 1
+                        if s.writers > 1 or s.readers:
+                            s.bad.append(f"{name} got in while {s.readers} reader(s) and "
+                                         f"{s.writers - 1} other writer(s) held the lock")
+                    _pause()
+                    if kind == "read":
+                        s.readers -= 1
+                    else:
+                        s.writers -= 1
+                    raise Oops
+            except Oops:
+                s.propagated.append(name)
+
+        run.__name__ = name
+        return run
+
+    def setup():
+        return SimpleNamespace(lock=submission.RWLock(), readers=0, writers=0, bad=[],
+                               propagated=[])
+
+    names = [("read", "reader_1"), ("write", "writer_1"), ("read", "reader_2")]
+    threads = [concurrent(kind, name) for kind, name in names]
+
+    def invariant(s):
+        assert not s.bad, (s.bad[0] + ", in read_locked() and write_locked() blocks running "
+                           "at the same time.")
+        missing = sorted({name for _, name in names} - set(s.propagated))
+        assert not missing, (
+            f"The exception raised in {missing[0]}'s with block did not come out of it."
+        )
+
+    explorer.check(setup, threads, invariant=invariant,
+                   name="read_locked() and write_locked() blocks at the same time, each raising")
+
+
+def test_writer_preference(submission, explorer, rng):
     lock = submission.RWLock()
     log: list[str] = []
     early = _Actor(lock, "read", "reader already inside", log)
@@ -230,6 +297,57 @@ def test_writer_preference(submission):
     if log.index("writer") > log.index("reader arriving after the writer"):
         raise CheckFailure("order", "A reader that arrived while a writer was waiting got the "
                                     "lock before that writer: the order was " + " -> ".join(log))
+    # Several waiting writers (2 or 3) and a stream of readers arriving after them (1 or 2),
+    # under the explorer: the lock passes from writer to writer before any of those readers.
+    # A reader holds the lock while the writers arrive and block; virtual time moves on only
+    # when no thread can run, so when the readers wake up every writer not yet in is provably
+    # waiting inside acquire_write.
+    _writers_first(submission, explorer, rng.choice((2, 3)), rng.choice((1, 2)))
+
+
+def _writers_first(submission, explorer, writers: int, readers: int) -> None:
+    def setup():
+        return SimpleNamespace(lock=submission.RWLock(), entered=[], bad=[])
+
+    def first_reader(s):
+        s.lock.acquire_read()
+        modelled.sleep(2)
+        s.lock.release_read()
+
+    def writer(name: str):
+        def run(s):
+            s.lock.acquire_write()
+            s.entered.append(name)
+            _pause()
+            s.lock.release_write()
+
+        run.__name__ = name
+        return run
+
+    def reader(name: str, arrival: float):
+        def run(s):
+            modelled.sleep(arrival)
+            waiting = [w for w in writer_names if w not in s.entered]
+            s.lock.acquire_read()
+            overtaken = [w for w in waiting if w not in s.entered]
+            if overtaken:
+                s.bad.append(f"{name} arrived while {', '.join(waiting)} waited to write, "
+                             f"and got in before {overtaken[0]} had written")
+            _pause()
+            s.lock.release_read()
+
+        run.__name__ = name
+        return run
+
+    writer_names = [f"writer_{k + 1}" for k in range(writers)]
+    threads = [first_reader, *(writer(w) for w in writer_names),
+               *(reader(f"reader_{k + 2}", 1 + k / 4) for k in range(readers))]
+
+    def invariant(s):
+        assert not s.bad, s.bad[0] + ": readers that arrive after a waiting writer wait."
+
+    explorer.check(setup, threads, invariant=invariant,
+                   name=f"{writers} waiting writers, then {readers} reader(s) arriving")
 
 
 def test_writer_handoff(submission):
