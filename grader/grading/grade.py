@@ -246,6 +246,7 @@ class _Outcome:
     status: Status
     failure: Failure | None
     duration: float
+    exploration: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -527,7 +528,8 @@ class _Driver:
                                            "assertion" if status is Status.FAILED else "exception")
         duration = record.get("duration_s")
         duration = float(duration) if isinstance(duration, (int, float)) else 0.0
-        self.state.decided[check_id] = _Outcome(status, failure, max(0.0, duration))
+        self.state.decided[check_id] = _Outcome(status, failure, max(0.0, duration),
+                                                _exploration(record.get("exploration")))
 
     def _merge_coverage(self, files: Any) -> None:
         if not isinstance(files, dict):
@@ -658,7 +660,7 @@ def grade_submission(exercise: Exercise, submission: Path | str,
             points=check.points if status is Status.PASSED else 0.0,
             max_points=check.points, visible=check.visible,
             message=failure.message if failure else "", hint=hint, failure=failure,
-            duration_s=round(outcome.duration, 3),
+            duration_s=round(outcome.duration, 3), exploration=outcome.exploration,
         ))
 
     coverage = {}
@@ -703,3 +705,23 @@ def _replay_command(exercise: Exercise, submission: Path, seed: int, options: Gr
     if schedule:
         parts += ["--replay", _quote(schedule)]
     return " ".join(parts)
+
+
+def _exploration(records: Any) -> list[dict[str, Any]]:
+    """The explorer's coverage per scenario, as the child reported it (checked, bounded)."""
+    out: list[dict[str, Any]] = []
+    if not isinstance(records, list):
+        return out
+    for record in records[:50]:
+        if not isinstance(record, dict):
+            continue
+        schedules, seconds = record.get("schedules"), record.get("seconds")
+        out.append({
+            "scenario": _text(record.get("scenario"), 200),
+            "schedules": schedules if isinstance(schedules, int) else 0,
+            "complete": record.get("complete") is True,
+            "bound": record.get("bound") if isinstance(record.get("bound"), int) else 0,
+            "seconds": float(seconds) if isinstance(seconds, (int, float)) else 0.0,
+            "text": _text(record.get("text"), 300),
+        })
+    return out

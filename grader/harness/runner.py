@@ -151,6 +151,7 @@ class Reporter:
         if check_id:
             self.current = {"id": check_id, "start": time.monotonic(), "status": "passed",
                             "failure": None}
+            _explored()  # forget explorations outside any check
             SEND(self.fd, {"event": "start", "check": check_id})
 
     @pytest.hookimpl(tryfirst=True)
@@ -219,8 +220,18 @@ class Reporter:
             self.current = {}
 
     def _send_result(self, check_id: str, status: str, failure: Any, duration: float) -> None:
-        SEND(self.fd, {"event": "result", "check": check_id, "status": status,
-                               "failure": failure, "duration_s": round(duration, 4)})
+        record = {"event": "result", "check": check_id, "status": status,
+                  "failure": failure, "duration_s": round(duration, 4)}
+        explored = _explored()
+        if explored:
+            record["exploration"] = explored
+        SEND(self.fd, record)
+
+
+def _explored() -> list[dict[str, Any]]:
+    """What the interleaving explorer covered during the check (if it was imported at all)."""
+    module = sys.modules.get("grader.explore.explorer")
+    return module.take_explored() if module is not None else []
 
 
 def _skip_exception() -> type:

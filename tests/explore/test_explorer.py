@@ -225,9 +225,22 @@ def test_explorer_fixture_seeds_from_the_check_and_replays_from_the_environment(
     env["GRADER_REPLAY"] = replay
     result = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path,
                             timeout=120)
-    assert result.returncode == 0, result.stdout + result.stderr
     assert replay.startswith("2@s")  # the second scenario of the check failed
     assert f"REPLAY {replay} 1 0" in result.stdout  # only that scenario ran, once
+    # A replay never grades: the other check has no second scenario, so it is not a pass.
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "1 error" in result.stdout and "this check has no scenario 2" in result.stdout
+
+
+def test_a_replayed_schedule_that_passes_fails_the_check_and_says_so(classic, monkeypatch):
+    from grader.explore.pytest_plugin import Explorer
+
+    monkeypatch.setenv("GRADER_REPLAY", "s")  # no preemption: the racy counter is right
+    outcome = Explorer(5).run(**racy(classic))
+    assert not outcome.ok and outcome.failure.kind == "replay"
+    assert "this schedule passes; the failure was found with" in outcome.failure.message
+    with pytest.raises(ExplorationFailure):
+        Explorer(5).check(**racy(classic))
 
 
 CROSS_VERSION_SCRIPT = """
