@@ -34,9 +34,11 @@ TRACE_LIMIT = 40
 SHRINK_BUDGET = 80
 RANDOM_SEED = 20_101  # the global `random` state at the start of every run
 RACE_RUNS = 12  # the first schedules also run the happens-before race detector (advice)
-BOUND = 2  # the bounded search: every schedule with at most this many preemptions ...
-DEEPER_BOUND = 3  # ... then this many, if the budget is not spent
-BOUNDED_RUNS = 400  # schedules the bounded search may run before the portfolio's turn
+# The bounded search: every schedule with at most 1 preemption, then 2 (the bound its
+# coverage is judged by), then 3 while the budget lasts; shallow bugs come first.
+BOUNDS = (1, 2, 3)
+BOUND = 2
+BOUNDED_RUNS = 200  # schedules the bounded search may run before the portfolio's turn
 
 # What each exploration since the last `take_explored()` covered: the harness sends it with
 # the check's result, so reports can say how strong a pass is.
@@ -97,12 +99,14 @@ class Coverage:
 
     @property
     def complete(self) -> bool:
-        """The search ended within its budget for the first bound (2 preemptions)."""
-        return bool(self.bounds) and self.bounds[0][2]
+        """Every schedule with up to BOUND (2) preemptions ran."""
+        return any(done and bound >= BOUND for bound, _, done in self.bounds)
 
     def text(self) -> str:
         parts = []
-        for bound, runs, done in self.bounds:
+        shown = [b for b in self.bounds if not (b[2] and any(
+            done and other > b[0] for other, _, done in self.bounds))]  # the deepest done
+        for bound, runs, done in shown:
             plural = "s" if bound != 1 else ""
             if done:
                 parts.append(f"all schedules with up to {bound} preemption{plural}: {runs:,}, "
@@ -343,14 +347,16 @@ def _explore(scenario: _Scenario, *, seed: int, runs: int, strategy: str,
                        "replay")
     if strategy == "exhaustive":
         return _bounded_phase(scenario, seed=seed, budget=runs, started=started,
-                              bounds=(BOUND,))
+                              bounds=BOUNDS[:BOUNDS.index(BOUND) + 1])
     if strategy == "portfolio" and systematic:
         found = _bounded_phase(scenario, seed=seed, budget=BOUNDED_RUNS, started=started,
-                               bounds=(BOUND, DEEPER_BOUND))
+                               bounds=BOUNDS)
         if found.failure is not None:
             return found
         coverage = found.coverage
         total_steps = found.steps
+        # The bounded search took the shallow bugs: the portfolio shares the budget with it.
+        runs = max(runs - found.runs, runs // 2)
     else:
         coverage = None
     plan = Portfolio(strategy, seed=seed, runs=runs, threads=len(scenario.threads))
@@ -389,7 +395,8 @@ def _bounded_phase(scenario: _Scenario, *, seed: int, budget: int, started: floa
         if result is not None:
             failure = _confirm_and_explain(
                 scenario, result, seed=seed,
-                label=f"the bounded search (up to {bound} preemptions)", run_number=runs,
+                label=f"the bounded search (up to {bound} preemption{'s' if bound != 1 else ''})",
+                run_number=runs,
                 runs=budget, shrink=True, coverage=coverage)
             return Outcome(False, spent, failure, steps, time.perf_counter() - started,
                            "bounded", [], coverage)
