@@ -723,5 +723,10 @@ def _exploration(records: Any) -> list[dict[str, Any]]:
             "bound": record.get("bound") if isinstance(record.get("bound"), int) else 0,
             "seconds": float(seconds) if isinstance(seconds, (int, float)) else 0.0,
             "text": _text(record.get("text"), 300),
+            "bounds": [{"preemptions": b.get("preemptions"), "schedules": b.get("schedules"),
+                        "complete": b.get("complete") is True}
+                       for b in (record.get("bounds") or [])[:5]
+                       if isinstance(b, dict) and isinstance(b.get("preemptions"), int)
+                       and isinstance(b.get("schedules"), int)],
         })
     return out
