@@ -132,6 +132,9 @@ def runnable(options: list[ManagedThread]) -> list[ManagedThread]:
 
 
 ALL = "*"  # a footprint key: the step may touch anything (it conflicts with every step)
+# A footprint key for code outside the learner's files (a check's thread body): it conflicts
+# with every other such step, not with the learner's accesses to objects of its own.
+CHECK_CODE = (-1, None)
 
 
 @dataclass
@@ -205,7 +208,7 @@ class Scheduler:
             if self.aborting:
                 raise Abort
             if self.footprint is not None:
-                self.footprint[ALL] = True  # a thread's first step runs code nobody sees
+                self.footprint[CHECK_CODE] = True  # a thread's first step runs check code
             body()
         except Abort:
             pass
@@ -277,7 +280,8 @@ class Scheduler:
 
     def check_frames(self, mt: ManagedThread) -> None:
         """Code outside the learner's files (a check's thread body) ran since `mt`'s last
-        point: its accesses are not seen, so the step counts as touching anything."""
+        point: its accesses are not seen, so the step counts as touching the check's state
+        (every such step conflicts with every other)."""
         frames = []
         frame = sys._getframe(2)
         while frame is not None:
@@ -289,7 +293,7 @@ class Scheduler:
         sig = tuple(frames)
         if mt.frames is not None and sig != mt.frames:
             assert self.footprint is not None
-            self.footprint[ALL] = True
+            self.footprint[CHECK_CODE] = True
         mt.frames = sig
 
     def schedule(self, me: ManagedThread) -> None:
