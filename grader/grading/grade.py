@@ -651,7 +651,8 @@ def grade_submission(exercise: Exercise, submission: Path | str,
                 break
         hint = None
         if failure is not None and status is not Status.SKIPPED:
-            hint = check.hint_for(failure.kind)
+            # a replay that did not fail reproduced nothing: no hint about a failure
+            hint = check.hint_for(failure.kind) if failure.kind != "replay" else None
             if failure.replay and not failure.replay.startswith("grader "):
                 failure.replay = _replay_command(exercise, submission, seed, options,
                                                  check.id, failure.replay)
