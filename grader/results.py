@@ -86,6 +86,9 @@ class CheckResult:
     hint: str | None = None
     failure: Failure | None = None
     duration_s: float = 0.0
+    # The explorer's bounded search per scenario: {scenario, schedules, complete, bound,
+    # seconds, text}, e.g. "all schedules with up to 2 preemptions: 1,412, complete".
+    exploration: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass

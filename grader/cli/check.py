@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from pathlib import Path
 
 from grader.cli import EXIT_FAILED, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, fail_internal, fail_usage
 
 FORMATS = ("text", "json", "html", "junit", "gradescope")
+
+# An explorer schedule id: optionally "K@" (the K-th scenario of the check), then "s" and
+# choice.thread pairs joined by "-", as a failure's replay command prints it: "2@s4.2-17.1".
+REPLAY_ID = re.compile(r"(?:[1-9][0-9]*@)?s(?:[1-9][0-9]*\.[0-9]+(?:-[1-9][0-9]*\.[0-9]+)*)?")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,6 +46,9 @@ def run(args: argparse.Namespace) -> int:
     from grader.report import render
     from grader.spec import SpecError, load_exercise
 
+    if args.replay is not None and not REPLAY_ID.fullmatch(args.replay):
+        return fail_usage(f"--replay {args.replay!r} is not a schedule id: copy it from a "
+                          "failure's replay command (it looks like s4.2-17.1 or 2@s4.2).")
     try:
         exercise = load_exercise(args.exercise)
     except SpecError as exc:

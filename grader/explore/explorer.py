@@ -27,13 +27,29 @@ from grader.explore.runtime import (
     short_path,
     source_line,
 )
-from grader.explore.strategies import Portfolio, Prefix, Replay
+from grader.explore.strategies import Bounded, Node, Portfolio, Replay, next_branch, pad
 
 STUCK_SECONDS = fallback.STUCK_SECONDS  # wall time without any scheduling point: lost control
 TRACE_LIMIT = 40
 SHRINK_BUDGET = 80
 RANDOM_SEED = 20_101  # the global `random` state at the start of every run
 RACE_RUNS = 12  # the first schedules also run the happens-before race detector (advice)
+# The bounded search: every schedule with at most 1 preemption, then 2 (the bound its
+# coverage is judged by), then 3 while the budget lasts; shallow bugs come first.
+BOUNDS = (1, 2, 3)
+BOUND = 2
+BOUNDED_RUNS = 200  # schedules the bounded search may run before the portfolio's turn
+
+# What each exploration since the last `take_explored()` covered: the harness sends it with
+# the check's result, so reports can say how strong a pass is.
+EXPLORED: list[dict[str, Any]] = []
+
+
+def take_explored() -> list[dict[str, Any]]:
+    """The coverage records of the explorations since the last call, and forget them."""
+    out = list(EXPLORED)
+    EXPLORED.clear()
+    return out
 
 
 class ExplorationFailure(AssertionError):
@@ -70,6 +86,47 @@ class ExplorationFailure(AssertionError):
 
 
 @dataclass
+class Coverage:
+    """What the bounded search covered: per preemption bound tried, schedules run and
+    whether every schedule within the bound (up to the partial-order reduction) ran."""
+
+    bounds: list[tuple[int, int, bool]] = field(default_factory=list)  # (bound, runs, done)
+    seconds: float = 0.0
+
+    @property
+    def schedules(self) -> int:
+        return sum(runs for _, runs, _ in self.bounds)
+
+    @property
+    def complete(self) -> bool:
+        """Every schedule with up to BOUND (2) preemptions ran."""
+        return any(done and bound >= BOUND for bound, _, done in self.bounds)
+
+    def text(self) -> str:
+        parts = []
+        shown = [b for b in self.bounds if not (b[2] and any(
+            done and other > b[0] for other, _, done in self.bounds))]  # the deepest done
+        for bound, runs, done in shown:
+            plural = "s" if bound != 1 else ""
+            if done:
+                parts.append(f"all schedules with up to {bound} preemption{plural}: {runs:,}, "
+                             "complete")
+            else:
+                parts.append(f"schedules with up to {bound} preemption{plural}: bound not "
+                             f"completed after {runs:,}")
+        return "; ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        complete = [b for b, _, done in self.bounds if done]
+        return {"schedules": self.schedules, "complete": self.complete,
+                "bound": max(complete) if complete else (self.bounds[0][0] if self.bounds
+                                                         else 0),
+                "bounds": [{"preemptions": b, "schedules": r, "complete": d}
+                           for b, r, d in self.bounds],
+                "seconds": round(self.seconds, 3), "text": self.text()}
+
+
+@dataclass
 class Outcome:
     """What an exploration found. `runs` counts schedules explored, replays excluded."""
 
@@ -80,6 +137,7 @@ class Outcome:
     seconds: float = 0.0  # informational only; never decides anything
     strategy: str = ""
     races: list[str] = field(default_factory=list)  # advice: unordered conflicting accesses
+    coverage: Coverage | None = None  # the bounded search's part (None: it did not run)
     note: str = ""  # set when the explorer lost control and the verdict came from real threads
 
     def raise_if_failed(self) -> None:
@@ -97,6 +155,8 @@ class RunResult:
     names: list[str]
     enabled_log: list[list[int]] | None = None
     races: list[str] = field(default_factory=list)
+    footprints: list[dict[Any, bool]] = field(default_factory=list)
+    bases: list[int] = field(default_factory=list)
 
     @property
     def deviations(self) -> dict[int, int]:
@@ -183,11 +243,12 @@ def _join(sched: Scheduler, main: runtime.ManagedThread, mt: runtime.ManagedThre
 
 
 def run_once(scenario: _Scenario, strategy: Strategy, *, record: bool = False,
-             log_enabled: bool = False, detect_races: bool = False) -> RunResult:
+             log_enabled: bool = False, detect_races: bool = False,
+             footprints: bool = False) -> RunResult:
     """Run the scenario once under `strategy`; every managed thread has ended on return."""
     sched = Scheduler(strategy, max_steps=scenario.max_steps, record=record, always=None,
                       snapshots=scenario.snapshots, log_enabled=log_enabled,
-                      detect_races=detect_races)
+                      detect_races=detect_races, footprints=footprints)
     holder: dict[str, Any] = {"os_threads": []}
     # The learner's `random` calls give the same numbers in every run, so a replay replays them.
     random.seed(RANDOM_SEED)
@@ -209,9 +270,11 @@ def run_once(scenario: _Scenario, strategy: Strategy, *, record: bool = False,
     # Learner threads (shim Thread) are tracked by the scheduler; wait for their OS exit too.
     for t in holder["os_threads"]:
         t.join(5.0)
+    if sched.footprint is not None and sched.choices:
+        sched.footprints.append(sched.footprint)
     return RunResult(sched.failure, sched.log, sched.steps, sched.choices, sched.records,
                      [t.name for t in sched.threads], sched.enabled_log,
-                     list(sched.races.values()))
+                     list(sched.races.values()), sched.footprints, sched.bases)
 
 
 # -- replay ids ------------------------------------------------------------------------------
@@ -240,12 +303,13 @@ def explore(setup: Callable[[], Any], threads: Sequence[Callable[[Any], Any]], *
             invariant: Callable[[Any], Any] | None = None,
             always: Callable[[Any], Any] | None = None, seed: int = 0, runs: int = 300,
             strategy: str = "portfolio", max_steps: int = 20_000, replay: str | None = None,
-            name: str = "scenario") -> Outcome:
+            name: str = "scenario", systematic: bool = True) -> Outcome:
     """Explore the interleavings of `threads` (each called with `setup()`'s state).
 
     Stops at the first failing schedule, confirms it by replay, shrinks it to the fewest
     context switches and returns it in `Outcome.failure`. The same arguments give the same
-    verdict on any machine.
+    verdict on any machine. The default portfolio starts with the bounded search, which does
+    not depend on the seed (`systematic=False` skips it, for tests that vary only the seed).
     """
     if not threads:
         raise ValueError("explore needs at least one thread body")
@@ -254,7 +318,11 @@ def explore(setup: Callable[[], Any], threads: Sequence[Callable[[Any], Any]], *
     scenario = _Scenario(setup, list(threads), invariant, always, max_steps, name=name)
     random_state = random.getstate()
     try:
-        return _explore(scenario, seed=seed, runs=runs, strategy=strategy, replay=replay)
+        outcome = _explore(scenario, seed=seed, runs=runs, strategy=strategy, replay=replay,
+                           systematic=systematic)
+        if outcome.coverage is not None:
+            EXPLORED.append({"scenario": name, **outcome.coverage.to_dict()})
+        return outcome
     except fallback.LostControl as lost:
         return _on_real_threads(scenario, lost, seed=seed)
     finally:
@@ -266,7 +334,7 @@ def explore(setup: Callable[[], Any], threads: Sequence[Callable[[Any], Any]], *
 
 
 def _explore(scenario: _Scenario, *, seed: int, runs: int, strategy: str,
-             replay: str | None) -> Outcome:
+             replay: str | None, systematic: bool = True) -> Outcome:
     started = time.perf_counter()
     total_steps = 0
     if replay is not None:
@@ -279,7 +347,19 @@ def _explore(scenario: _Scenario, *, seed: int, runs: int, strategy: str,
         return Outcome(False, 1, failure, total_steps, time.perf_counter() - started,
                        "replay")
     if strategy == "exhaustive":
-        return _exhaustive(scenario, seed=seed, runs=runs, started=started)
+        return _bounded_phase(scenario, seed=seed, budget=runs, started=started,
+                              bounds=BOUNDS[:BOUNDS.index(BOUND) + 1])
+    if strategy == "portfolio" and systematic:
+        found = _bounded_phase(scenario, seed=seed, budget=BOUNDED_RUNS, started=started,
+                               bounds=BOUNDS)
+        if found.failure is not None:
+            return found
+        coverage = found.coverage
+        total_steps = found.steps
+        # The bounded search took the shallow bugs: the portfolio shares the budget with it.
+        runs = max(runs - found.runs, runs // 2)
+    else:
+        coverage = None
     plan = Portfolio(strategy, seed=seed, runs=runs, threads=len(scenario.threads))
     done = 0
     races: dict[str, None] = {}
@@ -291,11 +371,12 @@ def _explore(scenario: _Scenario, *, seed: int, runs: int, strategy: str,
         plan.learn(result.choices)
         if result.failure is not None:
             failure = _confirm_and_explain(scenario, result, seed=seed, label=strat.name,
-                                           run_number=done, runs=runs, shrink=True)
+                                           run_number=done, runs=runs, shrink=True,
+                                           coverage=coverage)
             return Outcome(False, done, failure, total_steps, time.perf_counter() - started,
-                           strat.name, list(races))
+                           strat.name, list(races), coverage)
     return Outcome(True, done, None, total_steps, time.perf_counter() - started, strategy,
-                   list(races))
+                   list(races), coverage)
 
 
 def _on_real_threads(scenario: _Scenario, lost: fallback.LostControl, *, seed: int
@@ -317,32 +398,54 @@ def _on_real_threads(scenario: _Scenario, lost: fallback.LostControl, *, seed: i
     return Outcome(False, verdict.runs, failure, 0, seconds, "real threads", note=note)
 
 
-def _exhaustive(scenario: _Scenario, *, seed: int, runs: int, started: float,
-                bound: int = 2) -> Outcome:
-    """Depth-first over choice prefixes with at most `bound` preemptions, within `runs`."""
-    stack: list[list[int]] = [[]]
-    done = 0
+def _bounded_phase(scenario: _Scenario, *, seed: int, budget: int, started: float,
+                   bounds: Sequence[int]) -> Outcome:
+    """The systematic part: every schedule with at most `bounds[0]` preemptions (then the
+    next bound, while the budget lasts), steps on different objects not permuted (sleep
+    sets). A timeout that fires early counts as a preemption. Deterministic: no seed."""
+    coverage = Coverage()
     steps = 0
-    while stack and done < runs:
-        prefix = stack.pop()
-        result = run_once(scenario, Prefix(prefix), log_enabled=True)
-        done += 1
+    spent = 0
+    for bound in bounds:
+        runs, done, used, result = _bounded_search(scenario, bound, budget - spent)
+        spent += runs
+        steps += used
+        coverage.bounds.append((bound, runs, done))
+        coverage.seconds = time.perf_counter() - started
+        if result is not None:
+            failure = _confirm_and_explain(
+                scenario, result, seed=seed,
+                label=f"the bounded search (up to {bound} preemption{'s' if bound != 1 else ''})",
+                run_number=runs,
+                runs=budget, shrink=True, coverage=coverage)
+            return Outcome(False, spent, failure, steps, time.perf_counter() - started,
+                           "bounded", [], coverage)
+        if not done or spent >= budget:
+            break
+    return Outcome(True, spent, None, steps, time.perf_counter() - started, "bounded", [],
+                   coverage)
+
+
+def _bounded_search(scenario: _Scenario, bound: int, budget: int
+                    ) -> tuple[int, bool, int, RunResult | None]:
+    """Depth-first search over schedules: (runs, complete, steps, the failing run)."""
+    path: list[Node] = []
+    runs = 0
+    steps = 0
+    reduce = scenario.always is None
+    while runs < budget:
+        result = run_once(scenario, Bounded(path, bound, reduce), footprints=True)
+        runs += 1
         steps += result.steps
         if result.failure is not None:
-            failure = _confirm_and_explain(scenario, result, seed=seed, label="exhaustive",
-                                           run_number=done, runs=runs, shrink=True)
-            return Outcome(False, done, failure, steps, time.perf_counter() - started,
-                           "exhaustive")
-        chosen = [c for c, _ in result.log]
-        enabled_log = result.enabled_log or []
-        for i in range(len(chosen) - 1, len(prefix) - 1, -1):
-            preemptions = sum(1 for c, d in result.log[:i] if c != d)
-            if preemptions >= bound:
-                continue
-            for alt in reversed(enabled_log[i]):
-                if alt != chosen[i]:
-                    stack.append(chosen[:i] + [alt])
-    return Outcome(True, done, None, steps, time.perf_counter() - started, "exhaustive")
+            return runs, False, steps, result
+        pad(path, result.log, result.bases, result.footprints, len(result.log))
+        for i, node in enumerate(path):
+            if node.footprint is None and i < len(result.footprints):
+                node.footprint = result.footprints[i]
+        if not next_branch(path, bound):
+            return runs, True, steps, None
+    return runs, False, steps, None
 
 
 def _replay(scenario: _Scenario, deviations: dict[int, int], *, record: bool = False
@@ -351,7 +454,8 @@ def _replay(scenario: _Scenario, deviations: dict[int, int], *, record: bool = F
 
 
 def _confirm_and_explain(scenario: _Scenario, found: RunResult, *, seed: int, label: str,
-                         run_number: int, runs: int, shrink: bool) -> ExplorationFailure:
+                         run_number: int, runs: int, shrink: bool,
+                         coverage: Coverage | None = None) -> ExplorationFailure:
     deviations = found.deviations
     again = _replay(scenario, deviations)
     if again.signature() != found.signature() or again.log != found.log:
@@ -371,9 +475,14 @@ def _confirm_and_explain(scenario: _Scenario, found: RunResult, *, seed: int, la
     rf = final.failure
     choices = (f"{switches} scheduling choice{'s differ' if switches != 1 else ' differs'} "
                "from letting the running thread go on.")
-    if shrink:
+    if shrink and label.startswith("the bounded search"):
         details = (f"Scenario {scenario.name!r}: found by {label} on schedule {run_number} "
-                   f"of {runs} (seed {seed}); after shrinking, {choices}")
+                   f"(under any seed); after shrinking, {choices}")
+    elif shrink:
+        before = (f" after the bounded search ({coverage.text()})" if coverage is not None
+                  else "")
+        details = (f"Scenario {scenario.name!r}: found by {label} on schedule {run_number} "
+                   f"of {runs} (seed {seed}){before}; after shrinking, {choices}")
     else:
         details = (f"Scenario {scenario.name!r}, replayed schedule {replay_id(deviations)}: "
                    f"{choices}")

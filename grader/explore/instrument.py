@@ -60,11 +60,11 @@ def access(site: int, obj: Any) -> Any:
         mt = _MANAGED.get(_get_ident())
         if mt is not None:
             sched = mt.sched
-            sched.point(mt, site)
-            if sched.shadow is not None:
-                attr = SITE_ATTR.get(site)
-                if attr is not None:
-                    sched.access(mt, obj, attr, False, site)
+            attr = SITE_ATTR.get(site)
+            # a read that may go on to mutate `obj.attr` in place: a write, for the reduction
+            sched.point(mt, site, None if attr is None else (obj,))
+            if attr is not None and sched.shadow is not None:
+                sched.access(mt, obj, attr, False, site)
     return obj
 
 
@@ -74,11 +74,10 @@ def store(site: int, value: Any, obj: Any) -> Any:
         mt = _MANAGED.get(_get_ident())
         if mt is not None:
             sched = mt.sched
-            sched.point(mt, site)
-            if sched.shadow is not None:
-                attr = SITE_ATTR.get(site)
-                if attr is not None:
-                    sched.access(mt, obj, attr, True, site)
+            attr = SITE_ATTR.get(site)
+            sched.point(mt, site, None if attr is None else (obj,))
+            if attr is not None and sched.shadow is not None:
+                sched.access(mt, obj, attr, True, site)
     return value
 
 

@@ -63,7 +63,14 @@ class _Model:
                 self._restore(sched.snapshots[key][1])
             else:
                 sched.snapshots[key] = (self, self._snapshot())
+        if self._silent and sched.footprint is not None:
+            for obj in self._keys():  # a part of a bigger primitive: no point of its own
+                sched.touch(obj, None, True)
         return mt
+
+    def _keys(self) -> tuple[Any, ...]:
+        """The objects an operation on this primitive touches (partial-order reduction)."""
+        return (self,)
 
     def _snapshot(self) -> Any:
         return None
@@ -76,7 +83,7 @@ class _Model:
 
     def _point(self, mt: ManagedThread, op: str) -> None:
         if not self._silent:
-            mt.sched.point(mt, f"{op} {self._label(mt)}")
+            mt.sched.point(mt, f"{op} {self._label(mt)}", self._keys())
 
 
 class Lock(_Model):
@@ -305,6 +312,9 @@ class Condition(_Model):
 
     def _restore(self, snapshot: Any) -> None:
         self._waiters = deque()
+
+    def _keys(self) -> tuple[Any, ...]:
+        return (self, self._lock)
 
     def _real(self) -> Any:
         if self._real_cond is None:

@@ -104,19 +104,37 @@ class ManagedThread:
         self.timed_out = False
         self.blocked: Blocked | None = None
         self.vc: dict[int, int] = {index: 1}  # vector clock, for the race detector
+        # True while this blocked thread is offered as "let its timed wait time out now".
+        self.timeout_option = False
+        self.frames: tuple[tuple[int, int], ...] | None = None  # check frames at its last point
 
     def __repr__(self) -> str:
         return f"<ManagedThread {self.name} {self.state}>"
 
 
 class Strategy:
-    """Chooses the next thread at a choice point (two or more threads enabled)."""
+    """Chooses the next thread at a choice point (two or more options).
+
+    The options are the enabled threads, then blocked threads whose timed wait may time out
+    now (`t.timeout_option`): picking one of those makes its timeout fire.
+    """
 
     name = "strategy"
 
     def pick(self, enabled: list[ManagedThread], current: ManagedThread, choice: int
              ) -> ManagedThread:
         raise NotImplementedError
+
+
+def runnable(options: list[ManagedThread]) -> list[ManagedThread]:
+    """The options that are not timeouts (never empty at a choice point)."""
+    return [t for t in options if not t.timeout_option]
+
+
+ALL = "*"  # a footprint key: the step may touch anything (it conflicts with every step)
+# A footprint key for code outside the learner's files (a check's thread body): it conflicts
+# with every other such step, not with the learner's accesses to objects of its own.
+CHECK_CODE = (-1, None)
 
 
 @dataclass
@@ -135,7 +153,8 @@ class Scheduler:
 
     def __init__(self, strategy: Strategy, *, max_steps: int, record: bool,
                  always: Callable[[], Any] | None, snapshots: dict[int, Any],
-                 log_enabled: bool = False, detect_races: bool = False) -> None:
+                 log_enabled: bool = False, detect_races: bool = False,
+                 footprints: bool = False) -> None:
         self.strategy = strategy
         self.max_steps = max_steps
         self.record = record
@@ -164,6 +183,14 @@ class Scheduler:
         self.races: dict[tuple[Any, ...], str] = {}
         self.last_runner = -1
         self.run_length = 0  # consecutive scheduling points by the same thread
+        # Footprints for partial-order reduction: per interval between choice points, the
+        # (object number, attribute) keys it touched -> written; objects are numbered in the
+        # order this run first touches them, so a shared prefix numbers them alike.
+        self.footprint: dict[Any, bool] | None = {} if footprints else None
+        self.footprints: list[dict[Any, bool]] = []
+        self.bases: list[int] = []  # the object counter at each choice point
+        self.numbers: dict[int, int] = {}
+        self.keep: list[Any] = []  # numbered objects stay alive, so their ids stay theirs
 
     # -- threads ---------------------------------------------------------------------------
     def new_thread(self, name: str | None, daemon: bool) -> ManagedThread:
@@ -180,6 +207,8 @@ class Scheduler:
         try:
             if self.aborting:
                 raise Abort
+            if self.footprint is not None:
+                self.footprint[CHECK_CODE] = True  # a thread's first step runs check code
             body()
         except Abort:
             pass
@@ -205,10 +234,16 @@ class Scheduler:
         return label
 
     # -- the scheduling point ----------------------------------------------------------------
-    def point(self, mt: ManagedThread, site: Any) -> None:
-        """A place where another thread may run: `site` is an AST site id or an operation."""
+    def point(self, mt: ManagedThread, site: Any, keys: tuple[Any, ...] | None = None) -> None:
+        """A place where another thread may run: `site` is an AST site id or an operation.
+
+        `keys` are the objects the step after the point touches (for partial-order
+        reduction); None means it may touch anything.
+        """
         if self.in_always or self.aborting:
             return
+        if self.footprint is not None:
+            self.check_frames(mt)
         self.steps += 1
         self.progress += 1
         if mt.index == self.last_runner:
@@ -220,9 +255,46 @@ class Scheduler:
         if self.always is not None:
             self.check_always(mt)
         self.schedule(mt)
+        if self.footprint is not None:
+            if keys is None:
+                self.footprint[ALL] = True
+            else:
+                for obj in keys:
+                    self.touch(obj, None, True)
         if self.record:  # after the choice: the operation happens now, as this thread resumes
             where = learner_location(2) if isinstance(site, str) else None
             self.records.append((mt.index, site, where))
+
+    def touch(self, obj: Any, attr: str | None, write: bool) -> None:
+        """The running step reads (or writes) `obj.attr` (attr None: a primitive's state)."""
+        fp = self.footprint
+        if fp is None:
+            return
+        number = self.numbers.get(id(obj))
+        if number is None:
+            number = self.numbers[id(obj)] = len(self.numbers)
+            self.keep.append(obj)
+        key = (number, attr)
+        if write or key not in fp:
+            fp[key] = write or fp.get(key, False)
+
+    def check_frames(self, mt: ManagedThread) -> None:
+        """Code outside the learner's files (a check's thread body) ran since `mt`'s last
+        point: its accesses are not seen, so the step counts as touching the check's state
+        (every such step conflicts with every other)."""
+        frames = []
+        frame = sys._getframe(2)
+        while frame is not None:
+            name = frame.f_code.co_filename
+            if not (name in LEARNER_FILES or name.startswith(_GRADER_DIR)
+                    or name.startswith(_STDLIB_DIR)):
+                frames.append((id(frame), frame.f_lasti))
+            frame = frame.f_back
+        sig = tuple(frames)
+        if mt.frames is not None and sig != mt.frames:
+            assert self.footprint is not None
+            self.footprint[CHECK_CODE] = True
+        mt.frames = sig
 
     def schedule(self, me: ManagedThread) -> None:
         enabled = self.enabled()
@@ -231,16 +303,52 @@ class Scheduler:
             if not enabled:
                 self.deadlocked()
                 raise Abort
-        if len(enabled) == 1:
-            nxt = enabled[0]
+        options = enabled + self.timeout_options(enabled)
+        if len(options) == 1:
+            nxt = options[0]
+            if nxt is not me and self.footprint is not None:
+                self.footprint[ALL] = True  # a forced switch: the interval is not one step
         else:
-            nxt = self.choose(enabled, me)
+            nxt = self.choose(options, me)
         if nxt is not me:
             self.switch(me, nxt)
 
-    def choose(self, enabled: list[ManagedThread], me: ManagedThread) -> ManagedThread:
+    def timeout_options(self, enabled: list[ManagedThread]) -> list[ManagedThread]:
+        """Blocked threads whose timed wait may time out now, while others could still run.
+
+        Only the earliest deadline may fire first, so virtual time never runs backwards; a
+        thread being slow is what lets a timeout fire before its holder or notifier acts.
+        """
+        if self.fair:
+            return []
+        waiting = [t for t in self.threads
+                   if t.state == BLOCKED and t.deadline is not None and t not in enabled]
+        if not waiting:
+            return []
+        first = min(t.deadline for t in waiting)  # type: ignore[type-var]
+        out = [t for t in waiting if t.deadline == first]
+        for t in out:
+            t.timeout_option = True
+        return out
+
+    def fire_timeout(self, t: ManagedThread) -> None:
+        """The strategy let `t`'s timed wait time out: the clock moves to its deadline."""
+        assert t.deadline is not None
+        self.now = max(self.now, t.deadline)
+        for other in self.threads:
+            if other.state == BLOCKED and other.deadline is not None and (
+                    other.deadline <= self.now):
+                other.timed_out = True
+
+    def choose(self, options: list[ManagedThread], me: ManagedThread) -> ManagedThread:
         self.choices += 1
+        enabled = runnable(options)
         default = me if me in enabled else enabled[0]
+        if self.footprint is not None:
+            if self.choices > 1:
+                self.footprints.append(self.footprint)
+            self.bases.append(len(self.numbers))
+            self.footprint = {}
         if self.fair:
             nxt = self.round_robin(enabled, me)
         elif self.run_length >= SPIN_LIMIT and me in enabled:
@@ -249,12 +357,18 @@ class Scheduler:
             nxt = default = self.round_robin(enabled, me)
             self.run_length = 0
         else:
-            nxt = self.strategy.pick(enabled, me, self.choices)
-            if nxt not in enabled:
+            nxt = self.strategy.pick(options, me, self.choices)
+            if nxt not in options:
                 nxt = default
+        for t in options:
+            t.timeout_option, was = False, t.timeout_option
+            if t is nxt and was:
+                self.fire_timeout(t)
+        if self.footprint is not None and nxt.state == BLOCKED:
+            self.footprint[ALL] = True  # a wake-up (or a timeout) changes what others see
         self.log.append((nxt.index, default.index))
         if self.enabled_log is not None:
-            self.enabled_log.append([t.index for t in enabled])
+            self.enabled_log.append([t.index for t in options])
         return nxt
 
     @staticmethod
@@ -269,7 +383,9 @@ class Scheduler:
         for t in self.threads:
             if t.state == RUNNABLE:
                 out.append(t)
-            elif t.state == BLOCKED and (t.timed_out or (t.pred is not None and t.pred())):
+            elif t.state == BLOCKED and (
+                    t.timed_out or (t.pred is not None and t.pred())
+                    or (t.deadline is not None and t.deadline <= self.now)):
                 out.append(t)
         return out
 
@@ -308,7 +424,8 @@ class Scheduler:
             BLOCKED, pred, deadline, False, blocked)
         try:
             self.schedule(mt)
-            return mt.timed_out and not (pred is not None and pred())
+            timed_out = mt.timed_out or (deadline is not None and deadline <= self.now)
+            return timed_out and not (pred is not None and pred())
         finally:
             mt.state, mt.pred, mt.deadline, mt.timed_out, mt.blocked = (
                 RUNNABLE, None, None, False, None)
@@ -324,7 +441,13 @@ class Scheduler:
             self.deadlocked()
             self.abort_next()
             return
-        nxt = enabled[0] if len(enabled) == 1 else self.choose(enabled, mt)
+        options = enabled + self.timeout_options(enabled)
+        if len(options) == 1:
+            nxt = options[0]
+            if self.footprint is not None:
+                self.footprint[ALL] = True
+        else:
+            nxt = self.choose(options, mt)
         self.current = nxt
         nxt.baton.release()
 

@@ -13,7 +13,7 @@ import itertools
 import random
 from collections.abc import Iterator
 
-from grader.explore.runtime import ManagedThread, Strategy
+from grader.explore.runtime import ALL, ManagedThread, Strategy, runnable
 
 
 class NonPreemptive(Strategy):
@@ -26,6 +26,7 @@ class NonPreemptive(Strategy):
 
     def pick(self, enabled: list[ManagedThread], current: ManagedThread, choice: int
              ) -> ManagedThread:
+        enabled = runnable(enabled)
         if current in enabled:
             return current
         return min(enabled, key=lambda t: (self.rank.get(t.index, len(self.rank)), t.index))
@@ -68,6 +69,7 @@ class PCT(Strategy):
 
     def pick(self, enabled: list[ManagedThread], current: ManagedThread, choice: int
              ) -> ManagedThread:
+        enabled = runnable(enabled)  # timeouts are the random walk's and the bounded search's
         for t in enabled:
             self.prio(t)
         lowered = self.change.get(choice)
@@ -91,6 +93,7 @@ class Replay(Strategy):
             for t in enabled:
                 if t.index == want:
                     return t
+        enabled = runnable(enabled)
         return current if current in enabled else enabled[0]
 
 
@@ -109,7 +112,133 @@ class Prefix(Strategy):
             for t in enabled:
                 if t.index == want:
                     return t
+        enabled = runnable(enabled)
         return current if current in enabled else enabled[0]
+
+
+Footprint = dict  # (object number, attribute) -> written; ALL: anything
+
+
+def independent(entry: tuple[Footprint, int], footprint: Footprint) -> bool:
+    """Whether a sleeping step (its footprint, numbered as of its node's object counter
+    `base`) commutes with a step that ran since. An object first touched at or after that
+    node may have another number in this run, so such objects all count as one."""
+    sleeping, base = entry
+    if ALL in sleeping or ALL in footprint:
+        return False
+    fresh = any(key[0] >= base for key in sleeping)
+    for key, written in footprint.items():
+        if key[0] >= base:
+            if fresh:
+                return False
+            continue
+        other = sleeping.get(key)
+        if other is not None and (written or other):
+            return False
+    return True
+
+
+class Node:
+    """A choice point of the bounded search, as the current branch passes it."""
+
+    __slots__ = ("options", "default", "chosen", "preemptions", "base", "sleep", "done",
+                 "footprint")
+
+    def __init__(self, options: list[int], default: int, chosen: int, preemptions: int,
+                 base: int, sleep: dict[int, tuple[Footprint, int]]) -> None:
+        self.options = options
+        self.default = default
+        self.chosen = chosen
+        self.preemptions = preemptions  # choices off the default before this node
+        self.base = base
+        self.sleep = sleep  # threads whose step here is known to lead nowhere new
+        self.done: dict[int, tuple[Footprint, int]] = {}  # explored children, with footprints
+        self.footprint: Footprint | None = None  # of the chosen child's step
+
+    def child_sleep(self, footprint: Footprint) -> dict[int, tuple[Footprint, int]]:
+        out = {}
+        for source in (self.sleep, self.done):
+            for t, entry in source.items():
+                if t != self.chosen and independent(entry, footprint):
+                    out[t] = entry
+        return out
+
+
+class Bounded(Strategy):
+    """One schedule of the bounded search: follow the branch, then the default policy,
+    stepping round threads in the sleep set (while the preemption bound allows)."""
+
+    name = "bounded"
+
+    def __init__(self, path: list[Node], bound: int, reduce: bool = True) -> None:
+        self.path = path
+        self.bound = bound
+        self.reduce = reduce  # sleep sets; off when an `always` check watches every state
+        self.fixed = len(path)  # nodes up to here were chosen by the search
+
+    def pick(self, enabled: list[ManagedThread], current: ManagedThread, choice: int
+             ) -> ManagedThread:
+        sched = enabled[0].sched
+        k = choice - 1
+        pad(self.path, sched.log, sched.bases, sched.footprints, k)
+        if k >= 1 and self.path[k - 1].footprint is None:
+            self.path[k - 1].footprint = sched.footprints[k - 1]
+        normal = runnable(enabled)
+        default = current if current in normal else normal[0]
+        if k < self.fixed:
+            node = self.path[k]
+            for t in enabled:
+                if t.index == node.chosen:
+                    return t
+            return default  # the program did not repeat itself: the search goes on blindly
+        parent = self.path[k - 1] if k >= 1 else None
+        if parent is not None:
+            assert parent.footprint is not None
+            sleep = parent.child_sleep(parent.footprint) if self.reduce else {}
+            preemptions = parent.preemptions + (parent.chosen != parent.default)
+        else:
+            sleep, preemptions = {}, 0
+        chosen = default
+        if default.index in sleep and preemptions < self.bound:
+            for t in enabled:
+                if t.index not in sleep:
+                    chosen = t
+                    break
+        self.path.append(Node([t.index for t in enabled], default.index, chosen.index,
+                              preemptions, sched.bases[k], sleep))
+        return chosen
+
+
+def pad(path: list[Node], log: list[tuple[int, int]], bases: list[int],
+        footprints: list[Footprint], upto: int) -> None:
+    """Nodes for choices no strategy made (the spin rule, the fair retry), up to `upto`:
+    fixed, with nothing to explore and nothing asleep after them."""
+    while len(path) < upto and len(path) < len(log):
+        j = len(path)
+        chosen, default = log[j]
+        before = path[-1].preemptions + (path[-1].chosen != path[-1].default) if path else 0
+        node = Node([chosen], default, chosen, before, bases[j] if j < len(bases) else 0, {})
+        node.footprint = {ALL: True}
+        path.append(node)
+
+
+def next_branch(path: list[Node], bound: int) -> bool:
+    """Backtrack `path` to its deepest node with an option left to explore; False: done."""
+    while path:
+        node = path[-1]
+        if node.footprint is not None:
+            node.done[node.chosen] = (node.footprint, node.base)
+        allowed = node.preemptions < bound
+        for t in node.options:
+            if t in node.done or t in node.sleep or t == node.chosen:
+                continue
+            if t != node.default and not allowed:
+                continue
+            node.chosen = t
+            node.footprint = None
+            return True
+        path.pop()
+    return False
 
 
 def run_rng(seed: int, label: str, run: int) -> random.Random:

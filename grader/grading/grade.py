@@ -247,6 +247,7 @@ class _Outcome:
     failure: Failure | None
     duration: float
     note: str = ""  # a passed check's remark (the explorer fell back to real threads)
+    exploration: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -541,7 +542,8 @@ class _Driver:
         duration = float(duration) if isinstance(duration, (int, float)) else 0.0
         note = _text(record.get("note"), 2000) if status is Status.PASSED else ""
         self.state.decided[check_id] = _Outcome(status, failure, max(0.0, duration),
-                                                note or "")
+                                                note or "",
+                                                _exploration(record.get("exploration")))
 
     def _merge_coverage(self, files: Any) -> None:
         if not isinstance(files, dict):
@@ -663,7 +665,8 @@ def grade_submission(exercise: Exercise, submission: Path | str,
                 break
         hint = None
         if failure is not None and status is not Status.SKIPPED:
-            hint = check.hint_for(failure.kind)
+            # a replay that did not fail reproduced nothing: no hint about a failure
+            hint = check.hint_for(failure.kind) if failure.kind != "replay" else None
             if failure.replay and not failure.replay.startswith("grader "):
                 failure.replay = _replay_command(exercise, submission, seed, options,
                                                  check.id, failure.replay)
@@ -674,7 +677,7 @@ def grade_submission(exercise: Exercise, submission: Path | str,
             message=failure.message if failure else (
                 outcome.note if status is Status.PASSED else ""),
             hint=hint, failure=failure,
-            duration_s=round(outcome.duration, 3),
+            duration_s=round(outcome.duration, 3), exploration=outcome.exploration,
         ))
 
     coverage = {}
@@ -719,3 +722,28 @@ def _replay_command(exercise: Exercise, submission: Path, seed: int, options: Gr
     if schedule:
         parts += ["--replay", _quote(schedule)]
     return " ".join(parts)
+
+
+def _exploration(records: Any) -> list[dict[str, Any]]:
+    """The explorer's coverage per scenario, as the child reported it (checked, bounded)."""
+    out: list[dict[str, Any]] = []
+    if not isinstance(records, list):
+        return out
+    for record in records[:50]:
+        if not isinstance(record, dict):
+            continue
+        schedules, seconds = record.get("schedules"), record.get("seconds")
+        out.append({
+            "scenario": _text(record.get("scenario"), 200),
+            "schedules": schedules if isinstance(schedules, int) else 0,
+            "complete": record.get("complete") is True,
+            "bound": record.get("bound") if isinstance(record.get("bound"), int) else 0,
+            "seconds": float(seconds) if isinstance(seconds, (int, float)) else 0.0,
+            "text": _text(record.get("text"), 300),
+            "bounds": [{"preemptions": b.get("preemptions"), "schedules": b.get("schedules"),
+                        "complete": b.get("complete") is True}
+                       for b in (record.get("bounds") or [])[:5]
+                       if isinstance(b, dict) and isinstance(b.get("preemptions"), int)
+                       and isinstance(b.get("schedules"), int)],
+        })
+    return out

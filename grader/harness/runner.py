@@ -151,6 +151,7 @@ class Reporter:
         if check_id:
             self.current = {"id": check_id, "start": time.monotonic(), "status": "passed",
                             "failure": None}
+            _explored()  # forget explorations outside any check
             SEND(self.fd, {"event": "start", "check": check_id})
 
     @pytest.hookimpl(tryfirst=True)
@@ -224,6 +225,9 @@ class Reporter:
         notes = _explorer_notes()
         if notes and status == "passed":  # a pass whose verdict came from real threads
             record["note"] = _clip("\n".join(notes), MESSAGE_LIMIT)
+        explored = _explored()
+        if explored:
+            record["exploration"] = explored
         SEND(self.fd, record)
 
 
@@ -235,6 +239,12 @@ def _explorer_notes() -> list[str]:
     notes = list(plugin.NOTES)
     plugin.NOTES.clear()
     return notes
+
+
+def _explored() -> list[dict[str, Any]]:
+    """What the interleaving explorer covered during the check (if it was imported at all)."""
+    module = sys.modules.get("grader.explore.explorer")
+    return module.take_explored() if module is not None else []
 
 
 def _skip_exception() -> type:

@@ -80,9 +80,10 @@ def _check_lines(check: CheckResult, width: int, style: _Style) -> list[str]:
     if check.status is not Status.PASSED:
         line += style.dim(f"  [{WORDS[check.status]}]")
     lines = [line]
-    if check.status is Status.PASSED:
-        return lines
     indent = " " * (width + 4)
+    if check.status is Status.PASSED:
+        lines.extend(indent + style.dim(text) for text in exploration_lines(check))
+        return lines
     if not check.visible and check.failure is None and not check.message:
         lines.append(indent + style.dim(HIDDEN_MESSAGE))
         return lines
@@ -98,6 +99,18 @@ def _check_lines(check: CheckResult, width: int, style: _Style) -> list[str]:
         lines.extend(indent + "      " + part for part in hint_lines[1:])
     if failure is not None and failure.replay:
         lines.append(indent + "Replay this failure: " + visible_controls(failure.replay))
+    lines.extend(indent + style.dim(text) for text in exploration_lines(check))
+    return lines
+
+
+def exploration_lines(check: CheckResult) -> list[str]:
+    """What the explorer's bounded search covered, one line per scenario of the check."""
+    lines = []
+    for record in check.exploration:
+        name = record.get("scenario") or "scenario"
+        seconds = record.get("seconds") or 0.0
+        lines.append(visible_controls(f"Explored {name}: {record.get('text', '')} "
+                                      f"({seconds:.2f} s)"))
     return lines
 
 

@@ -19,7 +19,7 @@ def redact_check(check: CheckResult) -> CheckResult:
     """The learner's view of one check (itself when visible)."""
     if check.visible:
         return check
-    return dataclasses.replace(check, message="", hint=None, failure=None)
+    return dataclasses.replace(check, message="", hint=None, failure=None, exploration=[])
 
 
 def learner_copy(result: SubmissionResult) -> SubmissionResult:

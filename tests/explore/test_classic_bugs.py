@@ -89,7 +89,8 @@ def test_bug_is_found_under_every_seed_with_defaults(classic, name):
 def test_correct_twin_passes_under_100_seeds(classic, name):
     _, correct, _ = scenarios(classic)[name]
     for seed in CORRECT_SEEDS:
-        outcome = explore(**correct, seed=seed, runs=CORRECT_RUNS)
+        outcome = explore(**correct, seed=seed, runs=CORRECT_RUNS,
+                          systematic=seed == CORRECT_SEEDS[0])  # it ignores the seed
         assert outcome.ok, f"{name}: seed {seed}: {outcome.failure and outcome.failure.message}"
 
 

@@ -67,7 +67,8 @@ def test_correct_counter_passes_under_100_seeds(counters, stem):
     module = counters(stem)
     for seed in range(100):
         for scenario in scenarios(module):
-            outcome = explore(**scenario, seed=seed, runs=300 if FULL else 40)
+            outcome = explore(**scenario, seed=seed, runs=300 if FULL else 40,
+                              systematic=seed == 0)  # the bounded search ignores the seed
             assert outcome.ok, (stem, seed, outcome.failure and outcome.failure.message)
 
 

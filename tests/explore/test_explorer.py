@@ -228,9 +228,22 @@ def test_explorer_fixture_seeds_from_the_check_and_replays_from_the_environment(
     env["GRADER_REPLAY"] = replay
     result = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path,
                             timeout=120)
-    assert result.returncode == 0, result.stdout + result.stderr
     assert replay.startswith("2@s")  # the second scenario of the check failed
     assert f"REPLAY {replay} 1 0" in result.stdout  # only that scenario ran, once
+    # A replay never grades: the other check has no second scenario, so it is not a pass.
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "1 error" in result.stdout and "this check has no scenario 2" in result.stdout
+
+
+def test_a_replayed_schedule_that_passes_fails_the_check_and_says_so(classic, monkeypatch):
+    from grader.explore.pytest_plugin import Explorer
+
+    monkeypatch.setenv("GRADER_REPLAY", "s")  # no preemption: the racy counter is right
+    outcome = Explorer(5).run(**racy(classic))
+    assert not outcome.ok and outcome.failure.kind == "replay"
+    assert "this schedule passes; the failure was found with" in outcome.failure.message
+    with pytest.raises(ExplorationFailure):
+        Explorer(5).check(**racy(classic))
 
 
 CROSS_VERSION_SCRIPT = """
@@ -302,3 +315,85 @@ def test_learner_randomness_is_the_same_in_every_run_so_failures_replay():
     outcome = explore(setup, [body], invariant=lambda s: seen.add(s[0]) or True, runs=20)
     assert outcome.ok and len(seen) == 1
     assert random.getstate() == before  # the caller's random state is left alone
+
+
+# -- the bounded search and timeouts as choices -------------------------------------------
+
+def test_the_bounded_search_finds_the_lost_update_the_same_way_under_every_seed(classic):
+    found = {(o.failure.replay, o.runs) for o in (explore(**racy(classic), seed=seed)
+                                                  for seed in range(5))}
+    assert len(found) == 1, found
+    failure = explore(**racy(classic), seed=9).failure
+    assert "found by the bounded search" in failure.details and "under any seed" in (
+        failure.details)
+
+
+def test_a_pass_says_what_the_bounded_search_covered(classic):
+    outcome = explore(classic.LockedCounter, [lambda s: s.increment()] * 2,
+                      invariant=lambda s: s.value == 2)
+    coverage = outcome.coverage
+    assert outcome.ok and coverage is not None and coverage.complete
+    assert [b for b, _, done in coverage.bounds if done] == [1, 2, 3]
+    assert coverage.text() == f"all schedules with up to 3 preemptions: {coverage.bounds[2][1]}, complete"
+    record = coverage.to_dict()
+    assert record["complete"] and record["bound"] == 3 and record["schedules"] == sum(
+        runs for _, runs, _ in coverage.bounds)
+
+
+def test_steps_on_different_objects_are_not_permuted(classic):
+    def setup():
+        return [classic.Tally() for _ in range(3)]
+
+    bodies = [lambda s, i=i: s[i].bump3() for i in range(3)]
+    def run(**kw):
+        return explore(setup, bodies, invariant=lambda s: [t.n for t in s] == [3, 3, 3],
+                       strategy="exhaustive", runs=5_000, **kw)
+
+    reduced = run()
+    watched = run(always=lambda s: True)  # an `always` check turns the reduction off
+    assert reduced.ok and watched.ok
+    (bound, r, done), (_, w, _) = reduced.coverage.bounds[1], watched.coverage.bounds[1]
+    assert bound == 2 and done and r < w, (reduced.coverage.bounds, watched.coverage.bounds)
+
+
+def test_a_timed_acquire_can_time_out_while_the_holder_could_still_run():
+    from grader.explore.shims import threading
+
+    class Box:
+        def __init__(self):
+            self.lock = threading.Lock()
+            self.got = None
+
+    def holder(s):
+        with s.lock:
+            pass
+
+    def waiter(s):
+        s.got = s.lock.acquire(timeout=0.05)
+        if s.got:
+            s.lock.release()
+
+    outcomes = [explore(Box, [holder, waiter], invariant=lambda s: s.got, seed=seed)
+                for seed in range(3)]
+    assert all(o.failure is not None for o in outcomes)
+    assert len({o.failure.replay for o in outcomes}) == 1  # the bounded search, not luck
+    assert "bounded search" in outcomes[0].failure.details
+
+
+def test_a_retry_on_timeout_passes_and_the_search_stays_bounded():
+    from grader.explore.shims import threading
+
+    class Box:
+        def __init__(self):
+            self.lock = threading.Lock()
+            self.n = 0
+
+    def bump(s):
+        while not s.lock.acquire(timeout=0.01):
+            pass
+        s.n += 1
+        s.lock.release()
+
+    outcome = explore(Box, [bump, bump], invariant=lambda s: s.n == 2, seed=1)
+    assert outcome.ok, outcome.failure and outcome.failure.message
+    assert outcome.coverage.bounds[0][2]  # every schedule with 1 preemption (or timeout)

@@ -44,7 +44,7 @@ def test_the_json_output_has_the_documented_fields():
 def _without_timings(value):
     if isinstance(value, dict):
         return {k: _without_timings(v) for k, v in value.items()
-                if k not in ("duration_s", "resources")}
+                if k not in ("duration_s", "resources", "seconds")}
     if isinstance(value, list):
         return [_without_timings(v) for v in value]
     return value
@@ -113,3 +113,28 @@ def test_a_failed_comparison_reports_the_checks_own_message(tmp_path):
     assert check["status"] == "failed"
     assert check["message"] == "Counter() should start at 0"
     assert "assert 1 == 0" in check["failure"]["details"]
+
+
+def test_a_pass_records_what_the_bounded_search_covered():
+    _, result = grade_json("counter", SOLUTIONS / "counter" / "reference.py",
+                           "--check", "no-lost-updates")
+    check = {c["id"]: c for c in result["checks"]}["no-lost-updates"]
+    assert check["exploration"], check
+    for scenario in check["exploration"]:
+        assert scenario["schedules"] > 0 and "schedules with up to " in scenario["text"]
+        assert scenario["bounds"][0]["preemptions"] == 1 and scenario["bounds"][0]["complete"]
+    assert check["exploration"][0]["complete"]  # 2 threads x 1 increment: every schedule
+
+
+def test_a_replay_that_does_not_fail_is_not_a_pass():
+    proc = run_grader("check", "counter", str(SOLUTIONS / "counter" / "buggy_unlocked.py"),
+                      "--check", "no-lost-updates", "--replay", "s9.9", "--no-color")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "this schedule passes; the failure was found with" in proc.stdout
+
+
+def test_a_malformed_replay_id_is_a_usage_error_before_grading():
+    proc = run_grader("check", "counter", str(SOLUTIONS / "counter" / "buggy_unlocked.py"),
+                      "--replay", "9.9")
+    assert proc.returncode == 2 and "not a schedule id" in proc.stderr
+    assert proc.stdout == "" and "Traceback" not in proc.stderr

@@ -350,7 +350,8 @@ def _writers_first(submission, explorer, writers: int, readers: int) -> None:
                    name=f"{writers} waiting writers, then {readers} reader(s) arriving")
 
 
-def test_writer_handoff(submission):
+def test_writer_handoff(submission, explorer):
+    _handoff_under_interleavings(submission, explorer)
     lock = submission.RWLock()
     log: list[str] = []
     first = _Actor(lock, "write", "first writer", log)
@@ -375,6 +376,55 @@ def test_writer_handoff(submission):
 
 
 # -- interleavings (explorer) ---------------------------------------------------------
+
+
+def _handoff_under_interleavings(submission, explorer) -> None:
+    """The hand-off of `test_writer_handoff` in every interleaving: the first writer releases
+    only once the second writer waits inside acquire_write() and a reader arrived after it
+    waits inside acquire_read(); whatever the scheduler does then, the writer goes first."""
+    from grader.explore import runtime
+
+    def until(s, thread: str, what: str) -> None:
+        # Disabled (not spinning) until `thread` waits inside the learner's call: the
+        # explorer knows which threads are blocked, so "it already waits" is a fact here.
+        me = runtime.current()
+
+        def waits() -> bool:
+            for other in me.sched.threads:
+                if other.name == thread:
+                    return other.state == runtime.DONE or (
+                        other.state == runtime.BLOCKED and other.blocked is not None
+                        and not other.blocked.label.startswith("until "))
+            return False  # not started yet
+
+        me.sched.block(me, waits, None, runtime.Blocked(f"until {thread} waits in {what}"))
+
+    def first(s):
+        s.lock.acquire_write()
+        s.held = True
+        until(s, "T3", "acquire_read()")
+        s.lock.release_write()
+
+    def second(s):
+        me = runtime.current()
+        me.sched.block(me, lambda: s.held, None, runtime.Blocked("until T1 holds the lock"))
+        s.lock.acquire_write()
+        s.log.append("waiting writer")
+        s.lock.release_write()
+
+    def reader(s):
+        until(s, "T2", "acquire_write()")
+        s.lock.acquire_read()
+        s.log.append("reader arriving after it")
+        s.lock.release_read()
+
+    def invariant(s):
+        assert s.log[:1] == ["waiting writer"], (
+            "When a writer released the lock, a reader that arrived after another writer was "
+            "waiting went first: the order was first writer -> " + " -> ".join(s.log))
+
+    explorer.check(lambda: SimpleNamespace(lock=submission.RWLock(), log=[], held=False),
+                   [first, second, reader], invariant=invariant, name="writer hand-off")
 
 
 def _pause() -> None:
