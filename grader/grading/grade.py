@@ -407,6 +407,7 @@ class _Driver:
         current: str | None = None
         current_start = 0.0
         started_at = time.monotonic()
+        idle_since = started_at  # the start, then the last result: the gap between checks
         expected = list(ids)
         done = aborted = False
         check_budget = self.exercise.limits.check_seconds
@@ -416,7 +417,7 @@ class _Driver:
                 now = time.monotonic()
                 check_budget = (self.exercise.check(current).budget(self.exercise.limits)
                                 if current else self.exercise.limits.check_seconds)
-                limit = (current_start + check_budget) if current else (started_at + STARTUP_SECONDS
+                limit = (current_start + check_budget) if current else (idle_since + STARTUP_SECONDS
                                                                         + check_budget)
                 limit = min(limit, self.deadline)
                 if now >= limit:
@@ -460,7 +461,7 @@ class _Driver:
                             break
                         self._accept(check_id, record)
                         expected.remove(check_id)
-                        current = None
+                        current, idle_since = None, time.monotonic()
                     elif event == "coverage":
                         self._merge_coverage(record.get("files"))
                     elif event == "internal-error":
