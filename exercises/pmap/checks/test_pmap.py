@@ -185,3 +185,20 @@ def test_nothing_left(submission: ModuleType) -> None:
     with ProcessWatch() as watch:
         _pmap(submission, tasks.burn, [2000] * 8, 2, watch=watch)
     _no_leftovers(watch, "After pmap returned")
+
+
+def test_mixed_calls(submission: ModuleType, rng: random.Random) -> None:
+    """Hidden: item counts and worker counts drawn from the seed, none to many."""
+    for _ in range(3):
+        workers = rng.randrange(1, 5)
+        count = rng.choice([0, 1, workers - 1, workers + 1, rng.randrange(10, 80)])
+        items = [rng.randrange(-10**4, 10**4) for _ in range(max(0, count))]
+        k = rng.randrange(2, 9)
+        with ProcessWatch() as watch:
+            got = _pmap(submission, partial(tasks.times, k=k), items, workers, watch=watch)
+        want = [x * k for x in items]
+        if got != want:
+            raise CheckFailure("results", f"pmap(times {k}, {len(items)} items, "
+                                          f"workers={workers}) returned {str(got)[:80]}, "
+                                          f"expected {str(want)[:80]}.")
+        _no_leftovers(watch, f"After pmap({len(items)} items, workers={workers}) returned")

@@ -318,3 +318,40 @@ def test_nothing_left(submission: ModuleType) -> None:
                           (faults.hang, (60.0,)), (faults.die_by_signal, (9,))],
              watch=watch, workers=2, timeout=short_timeout(), retries=1)
     _no_leftovers(watch, "After run_isolated returned (retries=1: every attempt's worker counts)")
+
+
+def test_mixed_outcomes(submission: ModuleType, scratch: Path, rng: Any) -> None:
+    """Hidden: a mix of outcomes drawn from the seed, with the seed's workers and retries."""
+    workers, retries = rng.randrange(1, 4), rng.randrange(0, 3)
+    task_list: list = []
+    want: list = []
+    for i in range(rng.randrange(6, 11)):
+        kind = rng.choice(["ok", "error", "exit", "signal", "flaky", "slow"])
+        if kind == "ok":
+            task_list.append((faults.return_value, ([i, "v"],)))
+            want.append(("ok", [i, "v"]))
+        elif kind == "error":
+            task_list.append((faults.raise_error, ("LookupError", f"no {i}")))
+            want.append(("error", f"LookupError: no {i}"))
+        elif kind == "exit":
+            code = rng.randrange(0, 10)
+            task_list.append((faults.exit_now, (code,)))
+            want.append(("crashed", f"exit code {code}"))
+        elif kind == "signal":
+            signum = rng.choice([signal.SIGKILL, signal.SIGTERM, signal.SIGUSR1]).value
+            task_list.append((faults.die_by_signal, (signum,)))
+            want.append(("crashed", f"signal {signum}"))
+        elif kind == "flaky":
+            task_list.append((faults.crash_first, (str(scratch / f"flaky{i}"), i)))
+            want.append(("ok", i) if retries else ("crashed", "exit code 5"))
+        else:
+            task_list.append((faults.slow_value, (i, 0.05)))
+            want.append(("ok", i))
+    with ProcessWatch() as watch:
+        got = _run(submission, task_list, watch=watch, workers=workers, timeout=10,
+                   retries=retries)
+    got = [(o[0], list(o[1]) if isinstance(o[1], tuple) else o[1]) if isinstance(o, tuple) else o
+           for o in got]
+    _expect(got, want, [f"is task {i}" for i in range(len(want))],
+            f"{len(want)} mixed tasks, workers={workers}, retries={retries}")
+    _no_leftovers(watch, "After the mixed run returned")
