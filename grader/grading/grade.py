@@ -414,6 +414,7 @@ class _Driver:
         current: str | None = None
         current_start = 0.0
         started_at = time.monotonic()
+        idle_since = started_at  # the start, then the last result: the gap between checks
         expected = list(ids)
         done = aborted = False
         check_budget = self.exercise.limits.check_seconds
@@ -423,7 +424,7 @@ class _Driver:
                 now = time.monotonic()
                 check_budget = (self.exercise.check(current).budget(self.exercise.limits)
                                 if current else self.exercise.limits.check_seconds)
-                limit = (current_start + check_budget) if current else (started_at + STARTUP_SECONDS
+                limit = (current_start + check_budget) if current else (idle_since + STARTUP_SECONDS
                                                                         + check_budget)
                 limit = min(limit, self.deadline)
                 if now >= limit:
@@ -467,7 +468,7 @@ class _Driver:
                             break
                         self._accept(check_id, record)
                         expected.remove(check_id)
-                        current = None
+                        current, idle_since = None, time.monotonic()
                         if expected and self._skip_if_needs_failed(expected[0]):
                             # the child would run a check whose needs failed (it may hang for
                             # its whole budget): a new child runs only what is left to run

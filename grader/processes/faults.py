@@ -235,3 +235,88 @@ def crash_first(path: str, value: object, code: int = 5) -> object:
 def worker_pid() -> int:
     """The pid of the process running the task."""
     return os.getpid()
+
+
+def crash_then_occupy(path: str, folder: str, seconds: float) -> int:
+    """Crash on the first attempt; on later ones `tasks.occupy(folder, seconds)`.
+
+    Its retries run while other tasks hold workers, so a supervisor that starts a
+    retry beside `workers` running tasks shows more than `workers` at once.
+    """
+    from grader.processes.tasks import occupy
+
+    if _record_attempt(path) == 1:
+        os._exit(5)
+    return occupy(folder, seconds)
+
+
+def marked_value(marker_dir: str, value: object) -> object:
+    """Return `value`, leaving `done-<value>` in `marker_dir` first."""
+    (Path(marker_dir) / f"done-{value}").touch()
+    return value
+
+
+def _settled(proc: object, settle_s: float) -> bool:
+    """True when `proc` (a psutil.Process) sleeps and gains no CPU for `settle_s`."""
+    import psutil
+
+    try:
+        before = proc.cpu_times()  # type: ignore[attr-defined]
+        end = time.monotonic() + settle_s
+        while time.monotonic() < end:
+            if proc.status() not in (psutil.STATUS_SLEEPING, psutil.STATUS_IDLE):  # type: ignore[attr-defined]
+                return False
+            time.sleep(0.02)
+        after = proc.cpu_times()  # type: ignore[attr-defined]
+        return (after.user + after.system) - (before.user + before.system) < 0.005
+    except psutil.Error:
+        return False
+
+
+def kill_idle_siblings(marker_dir: str, done_before: int, deadline_s: float = 15.0,
+                       settle_s: float = 0.3) -> list[int]:
+    """Wait until `done_before` `marked_value` tasks are done, then SIGKILL idle sibling workers.
+
+    A sibling is another child of this worker's parent (multiprocessing's helpers
+    excepted). It counts as idle once it sleeps and gains no CPU for `settle_s`
+    (it waits for a task that will never come). Returns the pids it killed.
+    """
+    import psutil
+
+    folder = Path(marker_dir)
+    end = time.monotonic() + deadline_s
+    while (sum(1 for p in folder.iterdir() if p.name.startswith("done-")) < done_before
+           and time.monotonic() < end):
+        time.sleep(0.02)
+    me = os.getpid()
+    killed: list[int] = []
+    try:
+        parent = psutil.Process(os.getppid())
+        siblings = parent.children()
+        # under forkserver every worker is a fork of the server and shares its command line
+        helpers = ("resource_tracker",) if "forkserver" in " ".join(parent.cmdline()) else (
+            "resource_tracker", "forkserver")
+    except psutil.Error:
+        return killed
+    for proc in siblings:
+        try:
+            if proc.pid == me or any(h in " ".join(proc.cmdline()) for h in helpers):
+                continue
+        except psutil.Error:
+            continue
+        while time.monotonic() < end:
+            try:
+                if proc.status() == psutil.STATUS_ZOMBIE:
+                    break
+            except psutil.Error:
+                break
+            if _settled(proc, settle_s):
+                try:
+                    proc.kill()
+                    killed.append(proc.pid)
+                except psutil.Error:
+                    pass
+                break
+            if not proc.is_running():
+                break
+    return killed

@@ -144,3 +144,36 @@ def occupy(folder: str, seconds: float, _item: object = None) -> int:
         return sum(1 for p in base.iterdir() if p.name.startswith("run-"))
     finally:
         mark.unlink()
+
+
+class Refused(Exception):
+    """An exception of no built-in type whose constructor `str()` cannot feed.
+
+    `Refused(item, why)` reads "why item"; unpickling it (which calls
+    `Refused("why item")`) fails, so forwarding the exception object itself
+    across a pipe breaks, and forwarding its type name and message works.
+    """
+
+    def __init__(self, item: object, why: str) -> None:
+        super().__init__(f"{why} {item}")
+        self.item = item
+
+
+def refuse_on(item: int, bad: int, why: str = "refused") -> int:
+    """Return `item`, except raise `Refused(bad, why)` on `bad`."""
+    if item == bad:
+        raise Refused(item, why)
+    return item
+
+
+def tagged(spec: tuple[int, int]) -> tuple[int, bytes]:
+    """`(i, size)` -> `(i, size bytes)`: numbered items of a chosen size."""
+    i, size = spec
+    return i, bytes([i % 251]) * size
+
+
+def fail_tagged(item: tuple[int, bytes], bad: int, message: str = "cannot take") -> tuple:
+    """Pass a `tagged` item on, except raise ValueError(f"{message} {bad}") for number `bad`."""
+    if item[0] == bad:
+        raise ValueError(f"{message} {bad}")
+    return item

@@ -32,10 +32,18 @@ def read_msg(fd):
     return pickle.loads(read_exact(fd, size))
 
 
+UPSTREAM_GONE = 3  # exit code of a stage whose input ended without the "done" marker
+
+
 def child(index, fn, rfd, wfd):
+    code = 0
     try:
         while True:
-            kind, value = read_msg(rfd)
+            try:
+                kind, value = read_msg(rfd)
+            except EOFError:
+                code = UPSTREAM_GONE
+                break
             if kind == "item":
                 try:
                     value = fn(value)
@@ -46,7 +54,7 @@ def child(index, fn, rfd, wfd):
             if kind in ("done", "error"):
                 break
     finally:
-        os._exit(0)
+        os._exit(code)
 
 
 def run_pipeline(stages, items):
@@ -104,14 +112,21 @@ def run_pipeline(stages, items):
             for pid in pids:
                 if problem:
                     os.kill(pid, signal.SIGKILL)
-        deaths = []
+        deaths, orphaned = [], []
         for i, pid in enumerate(pids):
             _, status = os.waitpid(pid, 0)
-            if os.WIFSIGNALED(status) or os.WEXITSTATUS(status) != 0:
+            if os.WIFEXITED(status) and os.WEXITSTATUS(status) == UPSTREAM_GONE:
+                orphaned.append(i)
+            elif os.WIFSIGNALED(status) or os.WEXITSTATUS(status) != 0:
                 deaths.append(i)
         writer.join()
     if problem == "a stage died":
-        problem = f"stage {deaths[0]} died" if deaths else "a stage died unexpectedly"
+        if deaths:
+            problem = f"stage {deaths[0]} died"
+        elif orphaned:  # the stage before it ended (even with code 0) without passing "done"
+            problem = f"stage {orphaned[0] - 1} died"
+        else:
+            problem = f"stage {len(pids) - 1} died"  # only the last stage can vanish silently
     if problem:
         raise RuntimeError(problem)
     return results

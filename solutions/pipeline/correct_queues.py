@@ -7,7 +7,7 @@ import threading
 STOP = "__stop__"
 
 
-def work(i, fn, inq, outq):
+def work(i, fn, inq, outq, finished):
     while True:
         tag, x = inq.get()
         if tag in (STOP, "fail"):
@@ -18,6 +18,7 @@ def work(i, fn, inq, outq):
         except Exception as e:
             outq.put(("fail", (i, e.__class__.__name__, str(e))))
             break
+    finished.set()  # exit code 0 without this means the stage quit early
 
 
 def run_pipeline(stages, items):
@@ -25,7 +26,9 @@ def run_pipeline(stages, items):
         return items[:]
     ctx = mp.get_context("spawn")
     qs = [ctx.Queue() for _ in range(len(stages) + 1)]
-    ps = [ctx.Process(target=work, args=(i, f, qs[i], qs[i + 1])) for i, f in enumerate(stages)]
+    finished = [ctx.Event() for _ in stages]
+    ps = [ctx.Process(target=work, args=(i, f, qs[i], qs[i + 1], finished[i]))
+          for i, f in enumerate(stages)]
     for p in ps:
         p.start()
 
@@ -45,11 +48,14 @@ def run_pipeline(stages, items):
                 if p.exitcode not in (None, 0):
                     err = f"stage {i} died with exit code {p.exitcode}"
                     break
+                if p.exitcode == 0 and not finished[i].is_set():
+                    err = f"stage {i} exited (code 0) before the end of the items"
+                    break
             continue
         if tag == STOP:
             break
         if tag == "fail":
-            err = "stage %d failed: %s: %s" % x
+            err = "stage {} failed: {}: {}".format(*x)
             break
         out.append(x)
     for p in ps:

@@ -3,18 +3,19 @@
 """run_pipeline: one process per stage, joined by pipes, results in input order."""
 
 import threading
-from multiprocessing import Pipe, Process
+from multiprocessing import Event, Pipe, Process
 from multiprocessing.connection import wait
 
 END = ("end",)
 
 
-def stage_main(index, fn, inbox, outbox):
+def stage_main(index, fn, inbox, outbox, finished):
     failed = False
     while True:
         message = inbox.recv()
         if message[0] == "end":
             outbox.send(END)
+            finished.set()
             return
         if message[0] == "error" or failed:
             if message[0] == "error":
@@ -41,8 +42,10 @@ def run_pipeline(stages, items):
         return list(items)
     pipes = [Pipe(duplex=False) for _ in range(len(stages) + 1)]  # (reader, writer)
     procs = []
+    finished = [Event() for _ in stages]  # set by a stage that saw the end marker
     for i, fn in enumerate(stages):
-        p = Process(target=stage_main, args=(i, fn, pipes[i][0], pipes[i + 1][1]), daemon=True)
+        p = Process(target=stage_main, args=(i, fn, pipes[i][0], pipes[i + 1][1], finished[i]),
+                    daemon=True)
         p.start()
         procs.append(p)
     for i in range(1, len(stages)):
@@ -76,7 +79,7 @@ def run_pipeline(stages, items):
                 if sentinel in alive:
                     index, p = alive.pop(sentinel)
                     p.join()
-                    if p.exitcode != 0:
+                    if p.exitcode != 0 or not finished[index].is_set():
                         how = (f"signal {-p.exitcode}" if p.exitcode < 0
                                else f"exit code {p.exitcode}")
                         error = f"stage {index} died ({how})"

@@ -34,7 +34,7 @@ def pmap(fn, items, workers=2):
                 i, tag, val = done.get(timeout=0.1)
             except queue.Empty:
                 if all(p.exitcode is not None for p in procs) and done.empty():
-                    raise RuntimeError("workers died before finishing")
+                    raise RuntimeError("workers died before finishing") from None
                 continue
             if tag == "err":
                 error = val

@@ -152,3 +152,73 @@ def test_call_within_deadline_returns_its_value_or_raises_its_error() -> None:
     assert call_with_deadline(sum, [1, 2, 3], deadline_s=5) == 6
     with pytest.raises(ZeroDivisionError):
         call_with_deadline(lambda: 1 / 0, deadline_s=5)
+
+
+def _reap_with_sigchld() -> int:
+    """Learner-style: a SIGCHLD handler reaps a forked child; returns its exit code."""
+    import signal
+
+    codes: list[int] = []
+
+    def reap(signum: int, frame: object) -> None:
+        pid, status = os.waitpid(-1, os.WNOHANG)
+        if pid:
+            codes.append(os.waitstatus_to_exitcode(status))
+
+    signal.signal(signal.SIGCHLD, reap)
+    signal.setitimer(signal.ITIMER_REAL, 30)  # left pending on purpose
+    pid = os.fork()
+    if pid == 0:
+        os._exit(7)
+    end = time.monotonic() + 10
+    while not codes and time.monotonic() < end:
+        time.sleep(0.01)  # the handler runs in this (main) thread between sleeps
+    return codes[0]
+
+
+def test_learner_code_runs_in_the_main_thread_and_its_signal_handlers_are_undone() -> None:
+    import signal
+
+    assert threading.current_thread() is threading.main_thread()
+    before = signal.getsignal(signal.SIGCHLD)
+    assert call_with_deadline(_reap_with_sigchld, deadline_s=20) == 7
+    assert signal.getsignal(signal.SIGCHLD) is before, "the learner's SIGCHLD handler stayed"
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0), "the learner's alarm stayed"
+
+
+def _spin_swallowing_everything_but_interrupts() -> None:
+    end = time.monotonic() + 60
+    while time.monotonic() < end:
+        try:
+            time.sleep(0.01)
+        except Exception:  # a learner's broad except: our interrupt is a BaseException
+            pass
+
+
+def test_a_call_stuck_without_children_is_interrupted_in_the_main_thread() -> None:
+    start = time.monotonic()
+    with pytest.raises(Overran):
+        call_with_deadline(_spin_swallowing_everything_but_interrupts, deadline_s=0.5)
+    assert time.monotonic() - start < 15
+
+
+def test_slow_start_delays_forked_children_only_inside_its_block() -> None:
+    from grader.processes.bounded import slow_start
+
+    def started_after() -> float:
+        reader, writer = os.pipe()
+        begin = time.monotonic()
+        pid = os.fork()
+        if pid == 0:
+            os.write(writer, b"x")
+            os._exit(0)
+        os.read(reader, 1)
+        took = time.monotonic() - begin
+        os.waitpid(pid, 0)
+        os.close(reader)
+        os.close(writer)
+        return took
+
+    with slow_start(1.0):
+        assert started_after() >= 1.0
+    assert started_after() < 1.0

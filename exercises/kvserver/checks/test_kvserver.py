@@ -96,8 +96,21 @@ def test_incr_rules(server: ServerHandle) -> None:
                 'an incr with "by": true (a bool is not an integer)')
         _expect(c, {"op": "incr", "key": "n", "by": "2"}, {"ok": False, "error": "bad request"},
                 'an incr with "by": "2"')
+        _expect(c, {"op": "incr", "key": "n", "by": 1.5}, {"ok": False, "error": "bad request"},
+                'an incr with "by": 1.5 (a float is not an integer)')
         _expect(c, {"op": "get", "key": "n"}, {"ok": True, "value": -2},
                 "a get after rejected incr requests (they must change nothing)")
+        for key, value, shown in (("t", True, "true"), ("f", 2.5, "2.5"), ("z", 3.0, "3.0")):
+            _expect(c, {"op": "set", "key": key, "value": value}, {"ok": True},
+                    f"a set of {shown}")
+            _expect(c, {"op": "incr", "key": key, "by": 1},
+                    {"ok": False, "error": "not an integer"},
+                    f"an incr of a key holding {shown} (not an integer)")
+            got = _ask(c, {"op": "get", "key": key}, f"a get of the key holding {shown}")
+            if got != {"ok": True, "value": value} or type(got.get("value")) is not type(value):
+                raise CheckFailure("protocol", f"After a rejected incr, the key set to {shown} "
+                                               f"should still hold {shown}; got "
+                                               f"{json.dumps(got)}.")
 
 
 def test_bad_request(server: ServerHandle) -> None:
@@ -107,6 +120,9 @@ def test_bad_request(server: ServerHandle) -> None:
         (b'{"op": "fly", "key": "a"}\n', "an unknown op"),
         (b'["op", "get"]\n', "a JSON array instead of an object"),
         (b'{"op": "get"}\n', "a get without a key"),
+        (b'{"op": "get", "key": 7}\n', "a get whose key is a number (keys are strings)"),
+        (b'{"op": "set", "key": ["k"], "value": 1}\n', "a set whose key is a list"),
+        (b'{"op": "set", "key": "novalue"}\n', "a set without a value"),
     ]
     with KVClient(server.sock_path) as c:
         for raw, what in bad:
@@ -116,6 +132,8 @@ def test_bad_request(server: ServerHandle) -> None:
         c.send(b"\n\n")
         _expect(c, {"op": "get", "key": "after"}, {"ok": True, "value": bad[-1][1]},
                 "a get sent after blank lines (blank lines get no response)")
+        _expect(c, {"op": "get", "key": "novalue"}, {"ok": False, "error": "missing"},
+                "a get of the key whose set had no value (a bad request changes nothing)")
 
 
 def test_split_requests(server: ServerHandle, rng: random.Random) -> None:
@@ -136,6 +154,35 @@ def test_split_requests(server: ServerHandle, rng: random.Random) -> None:
         got = c.read(timeout_s=REPLY_S)
         if got != {"ok": True, "value": 55}:
             raise CheckFailure("split", f"A get sent in pieces answered {json.dumps(got)}.")
+        # a multi-byte UTF-8 character cut in two between reads
+        value = "naïve ключ ☃ 🎉 " * rng.randrange(1, 4)
+        raw = json.dumps({"op": "set", "key": "ключ", "value": value},
+                         ensure_ascii=False).encode() + b"\n"
+        inside = [i for i in range(1, len(raw)) if raw[i] & 0xC0 == 0x80]  # continuation bytes
+        cut = rng.choice(inside)
+        c.send(raw[:cut])
+        time.sleep(0.05)  # the server reads the first part on its own
+        c.send(raw[cut:])
+        try:
+            got = c.read(timeout_s=REPLY_S)
+        except (ServerSilent, ServerClosed, ValueError) as exc:
+            raise CheckFailure("split", f"A set whose UTF-8 bytes were split inside a character "
+                                        f"got no proper response ({exc}).") from exc
+        if got != {"ok": True}:
+            raise CheckFailure("split", f"A set whose UTF-8 bytes were split inside a character "
+                                        f"(at byte {cut} of {len(raw)}) was answered "
+                                        f"{json.dumps(got)} instead of " '{"ok": true}.')
+        _expect(c, {"op": "get", "key": "ключ"}, {"ok": True, "value": value},
+                f"a get after a set whose UTF-8 bytes were split inside a character (at byte "
+                f"{cut} of {len(raw)})")
+        # one line longer than 64 KiB, sent in pieces of the socket's choosing
+        long_value = "L" * rng.randrange(70 * 1024, 200 * 1024)
+        _expect(c, {"op": "set", "key": "long", "value": long_value}, {"ok": True},
+                f"a set whose line is {len(long_value) // 1024} KiB long")
+        got = _ask(c, {"op": "get", "key": "long"}, "a get of the long value")
+        if got != {"ok": True, "value": long_value}:
+            raise CheckFailure("split", f"A value of {len(long_value)} characters came back "
+                                        f"changed ({str(got)[:60]}...).")
 
 
 def test_merged_requests(server: ServerHandle) -> None:
@@ -158,15 +205,45 @@ def test_merged_requests(server: ServerHandle) -> None:
                 raise CheckFailure("merged", f"{len(requests)} requests sent in one write: "
                                              f"response {i + 1} should be {json.dumps(want)} "
                                              f"but was {json.dumps(got)}.")
+        # a pipelined burst: every answer comes back, in the order of the requests
+        count = 400
+        burst: list[object] = []
+        answers: list[object] = []
+        for i in range(count):
+            if i % 2 == 0:
+                burst.append({"op": "set", "key": f"b{i % 7}", "value": i})
+                answers.append({"ok": True})
+            else:
+                burst.append({"op": "get", "key": f"b{(i - 1) % 7}"})
+                answers.append({"ok": True, "value": i - 1})
+        c.send_merged(burst)
+        for i, want in enumerate(answers):
+            try:
+                got = c.read(timeout_s=REPLY_S)
+            except (ServerSilent, ServerClosed, ValueError) as exc:
+                raise CheckFailure("merged", f"A burst of {count} requests in one write got "
+                                             f"only {i} responses ({exc}).") from exc
+            if got != want:
+                raise CheckFailure("merged", f"A burst of {count} requests in one write: "
+                                             f"response {i + 1} should be {json.dumps(want)} "
+                                             f"but was {json.dumps(got)} (answers come back "
+                                             "in the order of the requests).")
 
 
 def test_partial_line_dropped(server: ServerHandle) -> None:
     with KVClient(server.sock_path) as c:
         c.send(b'{"op": "set", "key": "half", "value": 1}')  # no newline: never completed
     with KVClient(server.sock_path) as c:
-        _expect(c, {"op": "get", "key": "half"}, {"ok": False, "error": "missing"},
-                "a get of a key whose set request lost its newline when its client left "
-                "(a partial line is dropped)")
+        # ask again for a while: a server that runs the partial line when it notices the
+        # disconnect may notice it after the first answer
+        end = time.monotonic() + 0.6
+        while True:
+            _expect(c, {"op": "get", "key": "half"}, {"ok": False, "error": "missing"},
+                    "a get of a key whose set request lost its newline when its client left "
+                    "(a partial line is dropped)")
+            if time.monotonic() > end:
+                break
+            time.sleep(0.05)
 
 
 def test_idle_client(server: ServerHandle) -> None:
@@ -179,6 +256,38 @@ def test_idle_client(server: ServerHandle) -> None:
                         "(an idle client must not hold up the others)")
             elapsed = time.monotonic() - start
     assert elapsed < REPLY_S, f"Requests took {elapsed:.1f}s while other clients idled."
+    # a client that sends many requests and reads none of the answers (for now)
+    with KVClient(server.sock_path) as slow:
+        _expect(slow, {"op": "set", "key": "big", "value": "B" * 4096}, {"ok": True},
+                "a set of a 4 KiB value")
+        count = 600  # about 2.5 MB of answers: far more than a socket buffers
+        slow.send_merged([{"op": "get", "key": "big"}] * count)
+        time.sleep(0.2)  # let the server fill the slow client's socket
+        with KVClient(server.sock_path) as c:
+            for i in range(3):
+                _expect(c, {"op": "incr", "key": "quick", "by": 1}, {"ok": True, "value": i + 1},
+                        "a request while another client is not reading its answers (a slow "
+                        "client must not hold up the others)")
+        got = _read_lines(slow, count, REPLY_S * 3)
+        if got != count:
+            raise CheckFailure("slow-client", f"The client that read its answers late got {got} "
+                                              f"of its {count} answers.")
+
+
+def _read_lines(client: KVClient, count: int, timeout_s: float) -> int:
+    """Read raw answer bytes until `count` lines arrived or the time is up; returns the count."""
+    data = bytearray(client._buffer)
+    end = time.monotonic() + timeout_s
+    while data.count(b"\n") < count and time.monotonic() < end:
+        client.sock.settimeout(max(0.01, end - time.monotonic()))
+        try:
+            chunk = client.sock.recv(1 << 20)
+        except (TimeoutError, OSError):
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data.count(b"\n")
 
 
 def test_many_clients(server: ServerHandle) -> None:

@@ -17,15 +17,18 @@ from typing import Any
 from grader.harness import CheckFailure
 from grader.processes import tasks
 from grader.processes.bounded import Overran, call_with_deadline
+from grader.processes.budget import deadline
 from grader.processes.inspector import ProcessWatch
 
-DEADLINE_S = 12.0  # a correct pipeline needs well under 2 s here, even on a loaded machine
+#: a correct pipeline needs well under 2 s here; the deadline grows with the measured load
+DEADLINE_S = 12.0
 
 
 def _run(submission: ModuleType, stages: list, items: list,
          watch: ProcessWatch | None = None) -> Any:
+    limit = deadline(DEADLINE_S)
     try:
-        return call_with_deadline(submission.run_pipeline, stages, items, deadline_s=DEADLINE_S,
+        return call_with_deadline(submission.run_pipeline, stages, items, deadline_s=limit,
                                   watch=watch)
     except Overran as exc:
         stuck = [p.as_process_info(note="killed by the grader after the deadline")
@@ -33,7 +36,7 @@ def _run(submission: ModuleType, stages: list, items: list,
         raise CheckFailure(
             "deadlock",
             f"run_pipeline({len(stages)} stages, {len(items)} items) did not return within "
-            f"{DEADLINE_S:.0f}s: something waits for something that never comes.",
+            f"{limit:.0f}s: something waits for something that never comes.",
             processes=stuck,
         ) from None
 
@@ -91,7 +94,7 @@ def test_process_per_stage(submission: ModuleType) -> None:
                                             "stage needs a process of its own.")
 
 
-def test_large_items(submission: ModuleType, seed: int) -> None:
+def test_large_items(submission: ModuleType, seed: int, rng: Any) -> None:
     size = 4 * 1024 * 1024
     many = list(range(3000))
     got = _run(submission, [partial(tasks.add, n=1), partial(tasks.add, n=-1)], many)
@@ -107,6 +110,14 @@ def test_large_items(submission: ModuleType, seed: int) -> None:
         want = tasks.digest(tasks.reverse_bytes(tasks.make_blob(spec)))
         if not isinstance(out, bytes) or tasks.digest(out) != want:
             raise CheckFailure("corrupt", f"Output {i} (4 MiB of bytes) came back changed.")
+    # large items already at the input: writing all input before reading the output deadlocks
+    sizes = [rng.randrange(3 * 1024 * 1024, 5 * 1024 * 1024) for _ in range(4)]
+    blobs = [tasks.make_blob((seed + 100 + i, n)) for i, n in enumerate(sizes)]
+    got = _run(submission, [tasks.reverse_bytes, tasks.reverse_bytes], blobs)
+    if not isinstance(got, list) or len(got) != len(blobs) or any(
+            not isinstance(out, bytes) or out != blob for out, blob in zip(got, blobs)):
+        raise CheckFailure("corrupt", f"{len(blobs)} input items of 3-5 MiB each, reversed "
+                                      "twice, did not come back unchanged and in order.")
 
 
 def _expect_runtime_error(submission: ModuleType, stages: list, items: list, stage: int,
@@ -136,7 +147,7 @@ def _expect_runtime_error(submission: ModuleType, stages: list, items: list, sta
     _no_leftovers(watch, f"After the RuntimeError for {what}")
 
 
-def test_stage_error(submission: ModuleType) -> None:
+def test_stage_error(submission: ModuleType, rng: Any) -> None:
     stages = [partial(tasks.add, n=0), partial(tasks.fail_on, bad=7, message="cannot take"),
               partial(tasks.add, n=1)]
     _expect_runtime_error(submission, stages, list(range(20)), 1,
@@ -146,15 +157,36 @@ def test_stage_error(submission: ModuleType) -> None:
               partial(tasks.add, n=1)]
     _expect_runtime_error(submission, stages, list(range(5)), 0,
                           "stage 0 raises KeyError on item 2", ["KeyError"])
+    stages = [partial(tasks.add, n=0), partial(tasks.refuse_on, bad=4, why="will not take")]
+    _expect_runtime_error(submission, stages, list(range(9)), 1,
+                          "stage 1 raises Refused('will not take 4') (an exception class of "
+                          "the checks' own, whose object does not survive pickling)",
+                          ["Refused", "will not take 4"])
+    # many items in flight: the pipes upstream of the failing stage are full when it fails
+    count = 3000
+    bad = rng.randrange(count // 3, count - 200)
+    size = rng.randrange(300, 700)
+    stages = [tasks.tagged, partial(tasks.fail_tagged, bad=bad, message="refused item"),
+              partial(tasks.fail_tagged, bad=-1)]
+    _expect_runtime_error(submission, stages, [(i, size) for i in range(count)], 1,
+                          f"stage 1 raises ValueError on item {bad} of {count} "
+                          f"({size}-byte items, many still in the pipes)",
+                          ["ValueError", f"refused item {bad}"])
 
 
-def test_stage_crash(submission: ModuleType) -> None:
+def test_stage_crash(submission: ModuleType, rng: Any) -> None:
     stages = [partial(tasks.add, n=0), partial(tasks.add, n=1), partial(tasks.exit_on, bad=6)]
     _expect_runtime_error(submission, stages, list(range(12)), 2,
                           "stage 2 ends its process with os._exit(7) on item 6", [])
     stages = [partial(tasks.add, n=0), partial(tasks.kill_on, bad=4), partial(tasks.add, n=1)]
     _expect_runtime_error(submission, stages, list(range(12)), 1,
                           "stage 1's process is killed by SIGKILL on item 4", [])
+    bad = rng.randrange(2, 10)
+    stages = [partial(tasks.add, n=0), partial(tasks.exit_on, bad=bad, code=0),
+              partial(tasks.add, n=1)]
+    _expect_runtime_error(submission, stages, list(range(12)), 1,
+                          f"stage 1 ends its process with os._exit(0) on item {bad} (exit "
+                          "code 0, but mid-stream)", [])
 
 
 def test_children_reaped(submission: ModuleType) -> None:

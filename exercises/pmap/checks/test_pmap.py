@@ -20,13 +20,16 @@ from typing import Any
 from grader.harness import CheckFailure
 from grader.processes import tasks
 from grader.processes.bounded import Overran, call_with_deadline
+from grader.processes.budget import deadline
 from grader.processes.inspector import ProcessWatch
 
+#: the idle-machine floor of a call's deadline; it grows with the measured load
 DEADLINE_S = 20.0
 
 
 def _pmap(submission: ModuleType, fn: Any, items: list, workers: int,
           watch: ProcessWatch | None = None, deadline_s: float = DEADLINE_S) -> Any:
+    deadline_s = deadline(deadline_s)
     try:
         return call_with_deadline(submission.pmap, fn, items, workers=workers,
                                   deadline_s=deadline_s, watch=watch)
@@ -62,6 +65,14 @@ def test_results(submission: ModuleType, rng: random.Random) -> None:
     assert got == [], f"pmap over an empty list should return [], not {got!r}."
     got = _pmap(submission, partial(tasks.add, n=1), [41], 4)
     assert got == [42], f"pmap over one item with 4 workers should return [42], not {got!r}."
+    # results larger than a pipe's buffer: joining a worker before draining its results deadlocks
+    specs = [(rng.randrange(10**9), rng.randrange(1 << 20, 3 << 20)) for _ in range(5)]
+    got = _pmap(submission, tasks.make_blob, specs, 2)
+    if not isinstance(got, list) or len(got) != len(specs) or any(
+            not isinstance(b, bytes) or b != tasks.make_blob(spec) for b, spec in zip(got, specs)):
+        raise CheckFailure("large-results", f"pmap(make_blob, {len(specs)} items, workers=2), "
+                                            "whose results are 1-3 MiB each, did not return "
+                                            "them unchanged and in order.")
 
 
 def test_order_kept(submission: ModuleType) -> None:
@@ -75,12 +86,17 @@ def test_order_kept(submission: ModuleType) -> None:
 
 
 def test_runs_in_children(submission: ModuleType) -> None:
-    got = _pmap(submission, tasks.pid_of, list(range(20)), 2)
-    pids = {pid for pid, _ in got}
-    if os.getpid() in pids:
-        raise CheckFailure("not-processes", "fn ran in the calling process (a thread or a "
-                                            "plain call), not in child processes.")
-    assert [item for _, item in got] == list(range(20)), "Results came back wrong."
+    for items, workers in ((list(range(20)), 2), (list(range(5)), 1), ([7], 2), ([8], 1)):
+        got = _pmap(submission, tasks.pid_of, items, workers)
+        assert isinstance(got, list) and [item for *_, item in got] == items, (
+            f"pmap(pid_of, {len(items)} items, workers={workers}) came back wrong: {got!r:.100}")
+        pids = {pid for pid, _ in got}
+        if os.getpid() in pids:
+            raise CheckFailure("not-processes", f"With {len(items)} item(s) and workers={workers}, "
+                                                "fn ran in the calling process (a thread or a "
+                                                "plain call), not in a child process. Even one "
+                                                "worker or one item goes to a child: a crash in "
+                                                "fn must not take the caller down.")
 
 
 def test_parallel(submission: ModuleType) -> None:
@@ -106,6 +122,15 @@ def test_parallel(submission: ModuleType) -> None:
             f"processes: {why}. ({watch.summary()})",
             processes=[p.as_process_info() for p in watch.workers],
         )
+    folder = tempfile.mkdtemp(prefix="pmap-occupy-")
+    try:
+        got = _pmap(submission, partial(tasks.occupy, folder, 0.2), list(range(9)), 3)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    most = max((n for n in got if isinstance(n, int)), default=0) if isinstance(got, list) else 0
+    if most > 3:
+        raise CheckFailure("too-many", f"With workers=3, {most} calls of fn ran at the same "
+                                       "time: use `workers` worker processes, not one per item.")
 
 
 def test_exceptions(submission: ModuleType) -> None:
@@ -113,6 +138,9 @@ def test_exceptions(submission: ModuleType) -> None:
         (partial(tasks.fail_on, bad=7, message="cannot take"), ValueError, "cannot take 7"),
         (partial(tasks.raise_typed, bad=3, type_name="ZeroDivisionError", message="three"),
          ZeroDivisionError, "three"),
+        # str(KeyError('k')) is "'k'": rebuilding the exception from its str() adds quotes
+        (partial(tasks.raise_typed, bad=5, type_name="KeyError", message="k"), KeyError,
+         str(KeyError("k"))),
     ]
     for fn, exc_type, message in cases:
         with ProcessWatch() as watch:
@@ -124,7 +152,7 @@ def test_exceptions(submission: ModuleType) -> None:
                 if type(exc) is not exc_type or str(exc) != message:
                     raise CheckFailure(
                         "wrong-exception",
-                        f"When fn raises {exc_type.__name__}({message!r}), pmap should raise "
+                        f"When fn raises {exc_type.__name__} (str {message!r}), pmap should raise "
                         f"that same type and message; it raised {type(exc).__name__}: {exc}",
                     ) from None
             else:
@@ -157,3 +185,20 @@ def test_nothing_left(submission: ModuleType) -> None:
     with ProcessWatch() as watch:
         _pmap(submission, tasks.burn, [2000] * 8, 2, watch=watch)
     _no_leftovers(watch, "After pmap returned")
+
+
+def test_mixed_calls(submission: ModuleType, rng: random.Random) -> None:
+    """Hidden: item counts and worker counts drawn from the seed, none to many."""
+    for _ in range(3):
+        workers = rng.randrange(1, 5)
+        count = rng.choice([0, 1, workers - 1, workers + 1, rng.randrange(10, 80)])
+        items = [rng.randrange(-10**4, 10**4) for _ in range(max(0, count))]
+        k = rng.randrange(2, 9)
+        with ProcessWatch() as watch:
+            got = _pmap(submission, partial(tasks.times, k=k), items, workers, watch=watch)
+        want = [x * k for x in items]
+        if got != want:
+            raise CheckFailure("results", f"pmap(times {k}, {len(items)} items, "
+                                          f"workers={workers}) returned {str(got)[:80]}, "
+                                          f"expected {str(want)[:80]}.")
+        _no_leftovers(watch, f"After pmap({len(items)} items, workers={workers}) returned")

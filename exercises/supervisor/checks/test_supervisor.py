@@ -21,9 +21,11 @@ import pytest
 
 from grader.harness import CheckFailure
 from grader.processes import faults, tasks
-from grader.processes.bounded import Overran, call_with_deadline
+from grader.processes.bounded import Overran, call_with_deadline, slow_start
+from grader.processes.budget import deadline, short_timeout
 from grader.processes.inspector import ProcessWatch
 
+#: the idle-machine floor of a call's deadline; it grows with the measured load
 DEADLINE_S = 30.0
 
 THREADS_LESSON = (
@@ -45,14 +47,15 @@ def scratch() -> Iterator[Path]:
 
 def _run(submission: ModuleType, task_list: list, watch: ProcessWatch | None = None,
          **options: Any) -> list:
+    limit = deadline(DEADLINE_S)
     try:
-        got = call_with_deadline(submission.run_isolated, task_list, deadline_s=DEADLINE_S,
+        got = call_with_deadline(submission.run_isolated, task_list, deadline_s=limit,
                                  watch=watch, **options)
     except Overran as exc:
         raise CheckFailure(
             "hang",
             f"run_isolated({len(task_list)} tasks, {options}) did not return within "
-            f"{DEADLINE_S:.0f}s.",
+            f"{limit:.0f}s.",
             processes=[p.as_process_info(note="killed by the grader") for p in exc.watch.workers],
         ) from None
     if not isinstance(got, list) or len(got) != len(task_list):
@@ -102,17 +105,21 @@ def test_ok_results(submission: ModuleType) -> None:
 
 
 def test_validation(submission: ModuleType) -> None:
-    for options in ({"workers": 0}, {"workers": -1}, {"timeout": 0}, {"timeout": -2.5}):
+    cases = [([(faults.return_value, (1,))], o)
+             for o in ({"workers": 0}, {"workers": -1}, {"timeout": 0}, {"timeout": -2.5})]
+    cases += [([], {"workers": 0}), ([], {"timeout": -1})]  # checked before an early return
+    for task_list, options in cases:
+        shown = f"{len(task_list)} task(s), {options}"
         try:
-            _run(submission, [(faults.return_value, (1,))], **options)
+            _run(submission, task_list, **options)
         except ValueError:
             continue
         except CheckFailure:
             raise
         except Exception as exc:
-            raise CheckFailure("validation", f"run_isolated(..., {options}) should raise "
+            raise CheckFailure("validation", f"run_isolated({shown}) should raise "
                                              f"ValueError, not {type(exc).__name__}.") from None
-        raise CheckFailure("validation", f"run_isolated(..., {options}) should raise ValueError.")
+        raise CheckFailure("validation", f"run_isolated({shown}) should raise ValueError.")
 
 
 def test_errors(submission: ModuleType, scratch: Path) -> None:
@@ -122,12 +129,16 @@ def test_errors(submission: ModuleType, scratch: Path) -> None:
         (faults.raise_error, ("KeyError", "k")),
         (faults.raise_error, ("ZeroDivisionError", "no zero")),
         (faults.return_value, ("fine",)),
+        (tasks.refuse_on, (6, 6, "will not take")),
     ]
     got = _run(submission, task_list, workers=2, timeout=10, retries=2)
     _expect(got, [("error", "ValueError: bad input"), ("error", "KeyError: 'k'"),
-                  ("error", "ZeroDivisionError: no zero"), ("ok", "fine")],
+                  ("error", "ZeroDivisionError: no zero"), ("ok", "fine"),
+                  ("error", "Refused: will not take 6")],
             ["raises ValueError('bad input')", "raises KeyError('k')",
-             "raises ZeroDivisionError('no zero')", "returns 'fine'"],
+             "raises ZeroDivisionError('no zero')", "returns 'fine'",
+             "raises Refused (an exception class of the checks' own that does not survive "
+             "pickling)"],
             "Tasks that raise (retries=2)")
     runs = faults.attempts(log)
     if runs != 1:
@@ -174,6 +185,15 @@ def test_timeouts(submission: ModuleType, scratch: Path) -> None:
     _no_leftovers(watch, "After tasks timed out")
     got = _run(submission, [(faults.slow_value, ("in time", 0.3))], workers=1, timeout=5.0)
     _expect(got, [("ok", "in time")], ["takes 0.3 s"], "A task well inside timeout=5")
+    # the timeout counts from the task's start: workers that take long to start up are fine
+    timeout = short_timeout(1.2, 40)
+    with slow_start(timeout + 1.0):
+        got = _run(submission, [(faults.slow_value, ("late start", 0.1))] * 2, workers=2,
+                   timeout=timeout, retries=0)
+    _expect(got, [("ok", "late start")] * 2,
+            [f"takes 0.1 s in a worker whose start-up takes {timeout + 1.0:.1f} s"] * 2,
+            f"Tasks with timeout={timeout:.1f} (it counts from the task's start, not the "
+            "worker's)")
 
 
 def test_retries(submission: ModuleType, scratch: Path) -> None:
@@ -183,7 +203,7 @@ def test_retries(submission: ModuleType, scratch: Path) -> None:
                             (faults.counted_hang, (hang_log, 60.0)),
                             (faults.crash_first, (flaky_log, "recovered")),
                             (faults.counted_raise, (err_log,))],
-               workers=2, timeout=0.6, retries=1)
+               workers=2, timeout=short_timeout(), retries=1)
     _expect(got, [("crashed", "exit code 3"), ("timeout", None), ("ok", "recovered"),
                   ("error", "ValueError: bad input")],
             ["always exits with code 3", "always hangs", "crashes once, then succeeds",
@@ -226,13 +246,26 @@ def test_killed_from_outside(submission: ModuleType, scratch: Path) -> None:
                    workers=1, timeout=25, retries=0)
     _expect(got, [("crashed", "signal 9")], ["was SIGKILLed from outside mid-task"],
             "A worker killed mid-task, retries=0")
+    # a reused worker killed while it waits for work: no task is lost, the supervisor survives
+    idle = scratch / "idle"
+    idle.mkdir()
+    quick = [(faults.marked_value, (str(idle), i)) for i in range(4)]
+    with ProcessWatch() as watch:
+        got = _run(submission, [*quick, (faults.kill_idle_siblings, (str(idle), 4))],
+                   watch=watch, workers=2, timeout=25, retries=0)
+    _expect(got[:4], [("ok", i) for i in range(4)], [f"returns {i}" for i in range(4)],
+            "Four quick tasks, then one that SIGKILLs the idle workers beside it")
+    if not (isinstance(got[4], tuple) and got[4][0] == "ok"):
+        raise CheckFailure("outcome", f"The task that kills idle workers beside it should give "
+                                      f"('ok', [pids]) but gave {got[4]!r}.")
+    _no_leftovers(watch, "After idle workers were killed from outside")
 
 
 def test_isolation(submission: ModuleType) -> None:
     task_list = [(faults.return_value, (0,)), (faults.segfault, ()), (faults.return_value, (2,)),
                  (faults.abort, ()), (faults.return_value, (4,)), (faults.hang, (60.0,)),
                  (faults.return_value, (6,)), (faults.exit_now, (9,)), (faults.return_value, (8,))]
-    got = _run(submission, task_list, workers=2, timeout=0.6, retries=0)
+    got = _run(submission, task_list, workers=2, timeout=short_timeout(), retries=0)
     for i in (0, 2, 4, 6, 8):
         if got[i] != ("ok", i):
             raise CheckFailure("isolation", f"Task {i} returns {i} but gave {got[i]!r}: a worker "
@@ -261,11 +294,64 @@ def test_parallel(submission: ModuleType, scratch: Path) -> None:
     if most > 2:
         raise CheckFailure("too-many", f"With workers=2, {most} tasks ran at the same time: "
                                        "run at most `workers` tasks at once.")
+    retried = scratch / "retried"
+    retried.mkdir()
+    task_list = [(faults.crash_then_occupy, (str(scratch / f"crash{i}"), str(retried), 0.3))
+                 for i in range(2)] + [(tasks.occupy, (str(retried), 0.3))] * 3
+    got = _run(submission, task_list, workers=2, timeout=25, retries=1)
+    most = max((o[1] for o in got if isinstance(o, tuple) and o[0] == "ok"
+                and isinstance(o[1], int)), default=0)
+    if most > 2:
+        raise CheckFailure("too-many", f"With workers=2 and retries=1, {most} tasks (retries "
+                                       "included) ran at the same time: a retry takes a worker "
+                                       "slot like any task.")
 
 
 def test_nothing_left(submission: ModuleType) -> None:
     with ProcessWatch() as watch:
         _run(submission, [(faults.return_value, (1,)), (faults.exit_now, (2,)),
                           (faults.hang, (60.0,)), (faults.return_value, (3,))],
-             watch=watch, workers=2, timeout=0.6, retries=0)
+             watch=watch, workers=2, timeout=short_timeout(), retries=0)
     _no_leftovers(watch, "After run_isolated returned")
+    with ProcessWatch() as watch:
+        _run(submission, [(faults.exit_now, (2,)), (faults.return_value, (1,)),
+                          (faults.hang, (60.0,)), (faults.die_by_signal, (9,))],
+             watch=watch, workers=2, timeout=short_timeout(), retries=1)
+    _no_leftovers(watch, "After run_isolated returned (retries=1: every attempt's worker counts)")
+
+
+def test_mixed_outcomes(submission: ModuleType, scratch: Path, rng: Any) -> None:
+    """Hidden: a mix of outcomes drawn from the seed, with the seed's workers and retries."""
+    workers, retries = rng.randrange(1, 4), rng.randrange(0, 3)
+    task_list: list = []
+    want: list = []
+    for i in range(rng.randrange(6, 11)):
+        kind = rng.choice(["ok", "error", "exit", "signal", "flaky", "slow"])
+        if kind == "ok":
+            task_list.append((faults.return_value, ([i, "v"],)))
+            want.append(("ok", [i, "v"]))
+        elif kind == "error":
+            task_list.append((faults.raise_error, ("LookupError", f"no {i}")))
+            want.append(("error", f"LookupError: no {i}"))
+        elif kind == "exit":
+            code = rng.randrange(0, 10)
+            task_list.append((faults.exit_now, (code,)))
+            want.append(("crashed", f"exit code {code}"))
+        elif kind == "signal":
+            signum = rng.choice([signal.SIGKILL, signal.SIGTERM, signal.SIGUSR1]).value
+            task_list.append((faults.die_by_signal, (signum,)))
+            want.append(("crashed", f"signal {signum}"))
+        elif kind == "flaky":
+            task_list.append((faults.crash_first, (str(scratch / f"flaky{i}"), i)))
+            want.append(("ok", i) if retries else ("crashed", "exit code 5"))
+        else:
+            task_list.append((faults.slow_value, (i, 0.05)))
+            want.append(("ok", i))
+    with ProcessWatch() as watch:
+        got = _run(submission, task_list, watch=watch, workers=workers, timeout=10,
+                   retries=retries)
+    got = [(o[0], list(o[1]) if isinstance(o[1], tuple) else o[1]) if isinstance(o, tuple) else o
+           for o in got]
+    _expect(got, want, [f"is task {i}" for i in range(len(want))],
+            f"{len(want)} mixed tasks, workers={workers}, retries={retries}")
+    _no_leftovers(watch, "After the mixed run returned")

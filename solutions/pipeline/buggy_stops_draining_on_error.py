@@ -1,0 +1,91 @@
+# expect: fail stage-error
+# why: a failing stage stops reading its input and the caller joins the others without stopping them; fine for a few items, a deadlock when the pipes upstream are full
+"""run_pipeline: one process per stage, joined by pipes, results in input order."""
+
+import threading
+from multiprocessing import Pipe, Process
+from multiprocessing.connection import wait
+
+END = ("end",)
+
+
+def stage_main(index, fn, inbox, outbox):
+    while True:
+        message = inbox.recv()
+        if message[0] == "end":
+            outbox.send(END)
+            return
+        if message[0] == "error":
+            outbox.send(message)
+            return
+        try:
+            outbox.send(("item", fn(message[1])))
+        except Exception as exc:
+            outbox.send(("error", index, type(exc).__name__, str(exc)))
+            return  # nothing more to do here
+
+
+def feed(items, conn):
+    try:
+        for item in items:
+            conn.send(("item", item))
+        conn.send(END)
+    except (OSError, ValueError):
+        pass  # the pipeline was torn down early
+
+
+def run_pipeline(stages, items):
+    if not stages:
+        return list(items)
+    pipes = [Pipe(duplex=False) for _ in range(len(stages) + 1)]  # (reader, writer)
+    procs = []
+    for i, fn in enumerate(stages):
+        p = Process(target=stage_main, args=(i, fn, pipes[i][0], pipes[i + 1][1]), daemon=True)
+        p.start()
+        procs.append(p)
+    for i in range(1, len(stages)):
+        pipes[i][0].close()
+        pipes[i][1].close()
+    pipes[-1][1].close()
+    pipes[0][0].close()
+    feeder = threading.Thread(target=feed, args=(items, pipes[0][1]), daemon=True)
+    feeder.start()
+    reader = pipes[-1][0]
+    results, error = [], None
+    alive = {p.sentinel: (i, p) for i, p in enumerate(procs)}
+    try:
+        while error is None:
+            ready = wait([reader, *alive])
+            if reader in ready:
+                try:
+                    message = reader.recv()
+                except EOFError:
+                    message = None
+                if message == END:
+                    break
+                if message is not None and message[0] == "item":
+                    results.append(message[1])
+                    continue
+                if message is not None:
+                    _, index, name, text = message
+                    error = f"stage {index} raised {name}: {text}"
+                    break
+            for sentinel in ready:
+                if sentinel in alive:
+                    index, p = alive.pop(sentinel)
+                    p.join()
+                    if p.exitcode != 0:
+                        how = (f"signal {-p.exitcode}" if p.exitcode < 0
+                               else f"exit code {p.exitcode}")
+                        error = f"stage {index} died ({how})"
+    finally:
+        for p in procs:
+            if p.is_alive() and error and "died" in error:
+                p.kill()
+            p.join()  # a failed stage ended by itself; the others finish their items
+        feeder.join()  # every reader is gone, so a blocked send fails and it ends
+        reader.close()
+        pipes[0][1].close()
+    if error:
+        raise RuntimeError(error)
+    return results

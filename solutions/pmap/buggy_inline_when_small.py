@@ -1,0 +1,60 @@
+# expect: fail runs-in-children
+# why: with one worker or one item it calls fn right in the caller, so a crash in fn would take the caller down
+"""pmap: apply fn to items in worker processes; results in input order."""
+
+from multiprocessing import Pipe, Process
+from multiprocessing.connection import wait
+
+
+def work(fn, share, conn):
+    for index, item in share:
+        try:
+            conn.send((index, True, fn(item)))
+        except Exception as exc:
+            conn.send((index, False, exc))
+            return
+    conn.close()
+
+
+def pmap(fn, items, workers=2):
+    items = list(items)
+    if not items:
+        return []
+    if workers == 1 or len(items) == 1:
+        return [fn(item) for item in items]  # no point starting a process for that
+    workers = max(1, min(workers, len(items)))
+    pending = {}
+    procs = []
+    for w in range(workers):
+        reader, writer = Pipe(duplex=False)
+        share = [(i, items[i]) for i in range(w, len(items), workers)]
+        p = Process(target=work, args=(fn, share, writer), daemon=True)
+        p.start()
+        writer.close()
+        procs.append(p)
+        pending[reader] = p
+    results = [None] * len(items)
+    done = 0
+    try:
+        while done < len(items):
+            for conn in wait(list(pending)):
+                try:
+                    index, ok, value = conn.recv()
+                except EOFError:
+                    p = pending.pop(conn)
+                    p.join()
+                    if p.exitcode != 0:
+                        raise RuntimeError(f"a worker died (exit code {p.exitcode})") from None
+                    continue
+                if not ok:
+                    raise value
+                results[index] = value
+                done += 1
+    finally:
+        for p in procs:
+            if p.is_alive():
+                p.kill()
+            p.join()
+        for conn in pending:
+            conn.close()
+    return results
