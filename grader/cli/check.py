@@ -38,9 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from grader.cli.suggest import unknown_name_sentence
     from grader.grading import GradeOptions, GradingError, grade_submission
     from grader.report import render, render_html
-    from grader.cli.suggest import unknown_name_sentence
     from grader.spec import SpecError, load_exercise
 
     try:

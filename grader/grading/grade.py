@@ -29,6 +29,7 @@ import grader
 from grader.channel import ProtocolError, RecordReader
 from grader.grading.forbidden import scan_submission
 from grader.grading.integrity import scan_submission as scan_integrity
+from grader.grading.learner_terms import in_learner_terms
 from grader.results import (
     BlockedThread,
     CheckResult,
@@ -670,7 +671,7 @@ def grade_submission(exercise: Exercise, submission: Path | str,
                 coverage[name] = []
     state.resources.wall_s = round(time.monotonic() - started, 3)
     state.resources.cpu_s = round(state.resources.cpu_s, 3)
-    return SubmissionResult(
+    return in_learner_terms(SubmissionResult(
         exercise=exercise.id,
         version=exercise.version,
         title=exercise.title,
@@ -689,7 +690,7 @@ def grade_submission(exercise: Exercise, submission: Path | str,
         replay=_replay_command(exercise, submission, seed, options),
         grader_version=grader.__version__,
         integrity=integrity,
-    )
+    ), submission, exercise.entry)
 
 
 def _replay_command(exercise: Exercise, submission: Path, seed: int, options: GradeOptions,
