@@ -132,6 +132,23 @@ def prepare_workdir(exercise: Exercise, submission: Path, root: Path) -> tuple[P
     return work, None
 
 
+def _syntax_problem(work: Path) -> str | None:
+    """The first Python file of the submission that does not parse, told in a clause."""
+    import ast
+
+    files = sorted(work.rglob("*.py"))
+    if not files:
+        return "your submission has no Python file"
+    for file in files:
+        try:
+            ast.parse(file.read_bytes(), filename=file.name)
+        except (SyntaxError, ValueError) as exc:
+            line = getattr(exc, "lineno", None)
+            where = f"{file.relative_to(work)}" + (f", line {line}" if line else "")
+            return f"Python cannot parse your code ({where})"
+    return None
+
+
 def _read_sources(work: Path) -> dict[str, str]:
     sources: dict[str, str] = {}
     budget = SOURCE_LIMIT
@@ -615,7 +632,14 @@ def grade_submission(exercise: Exercise, submission: Path | str,
         forbidden = scan_submission(work, exercise.forbid)
         integrity = [flag.to_dict() for flag in scan_integrity(work)]
         if any(c.id == ALLOWED_MODULES for c in checks):
-            if forbidden:
+            unreadable = "there is no code to read" if problem else _syntax_problem(work)
+            if unreadable:
+                # nothing to read, or code Python cannot parse, passes nothing: which modules
+                # it would use is unknown
+                decided[ALLOWED_MODULES] = _Outcome(Status.SKIPPED, Failure(
+                    "skipped", f"not run: {unreadable}, so the modules your code uses are "
+                    "unknown"), 0.0)
+            elif forbidden:
                 lines = "; ".join(u.describe() for u in forbidden[:5])
                 decided[ALLOWED_MODULES] = _Outcome(Status.FAILED, Failure(
                     "forbidden", lines, lines=[{"file": u.file, "line": u.line} for u in forbidden]
@@ -650,7 +674,10 @@ def grade_submission(exercise: Exercise, submission: Path | str,
                 break
         hint = None
         if failure is not None and status is not Status.SKIPPED:
-            hint = check.hint_for(failure.kind)
+            # a missing name is told in full by its message; a hint about the code that
+            # should be there would only confuse, unless the exercise wrote one for it
+            hint = (check.hints.get(failure.kind) if failure.kind == "missing-name"
+                    else check.hint_for(failure.kind))
             if failure.replay and not failure.replay.startswith("grader "):
                 failure.replay = _replay_command(exercise, submission, seed, options,
                                                  check.id, failure.replay)
