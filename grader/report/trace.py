@@ -159,6 +159,7 @@ class TimelineBox:
     operation: str
     source: str
     switch: bool
+    gap: int | None = None  # a row standing for this many left-out steps (no lane of its own)
 
 
 @dataclass(frozen=True)
@@ -176,13 +177,14 @@ def timeline_layout(trace: list[TraceStep]) -> TimelineLayout:
     boxes = [
         TimelineBox(
             index=i,
-            lane=lanes.index(step.thread),
+            lane=lanes.index(step.thread) if gap_size(step) is None else 0,
             row=i,
             thread=step.thread,
             location=step_location(step),
             operation=step.operation,
             source=step.source.strip(),
             switch=flags[i] and i > 0,
+            gap=gap_size(step),
         )
         for i, step in enumerate(trace)
     ]
