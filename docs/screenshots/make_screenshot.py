@@ -5,13 +5,14 @@
 
 RESULTS.json is what `grader check EXERCISE SUBMISSION --format json` writes
 (the page always shows the learner's view; `--html` there also turns on
-coverage, so never-executed lines get marked). The README's picture of a racy
-counter comes from a real grading:
+coverage, so never-executed lines get marked). `--check ID` clips the picture to
+that check. The README's pictures (a racy counter, a bank deadlock, a bounded-buffer
+lost wakeup) come from real gradings; the README lists the commands, e.g.:
 
     python3 -m grader check counter solutions/counter/buggy_unlocked.py --format json \
-        -o docs/screenshots/racy_counter.json --html /tmp/racy_counter.html
+        -o docs/screenshots/racy_counter.json
     python3 docs/screenshots/make_screenshot.py docs/screenshots/racy_counter.json \
-        docs/screenshots/racy_counter.png
+        docs/screenshots/racy_counter.png --check no-lost-updates
 
 Needs a Chromium (/usr/bin/chromium); it is driven headless and offline.
 """

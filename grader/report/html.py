@@ -43,8 +43,8 @@ OUTPUT_CHARS = 20_000
 LANE_WIDTH = 250
 #: Lanes are narrower when there are many threads (labels wrap rather than being cut), down
 #: to this width, so that the lanes fit in FIT_WIDTH when they can.
-NARROW_LANE_WIDTH = 160
-FIT_WIDTH = 900
+NARROW_LANE_WIDTH = 140
+FIT_WIDTH = 880  # the report's column at a laptop's width
 GUTTER = 40
 HEADER = 34
 ROW_GAP = 8
@@ -162,7 +162,8 @@ def timeline_svg_model(layout: TimelineLayout, limit: int = SVG_STEP_LIMIT,
         counted += box.gap if box.gap is not None else 1
         number[box.index] = counted
     # many threads get narrower lanes (their labels wrap), so six fit a laptop's width
-    lane_width = max(NARROW_LANE_WIDTH, min(LANE_WIDTH, FIT_WIDTH // max(1, len(layout.lanes))))
+    lane_width = max(NARROW_LANE_WIDTH,
+                     min(LANE_WIDTH, (FIT_WIDTH - GUTTER) // max(1, len(layout.lanes))))
     chars = int((lane_width - 16 - 2 * 6) / CHAR_WIDTH)
     items: list[TimelineBox | int] = []  # a box, or the number of steps a gap row stands for
     for box in layout.boxes:

@@ -238,7 +238,7 @@ def test_the_timeline_keeps_every_label_and_fits_six_threads_at_forty_steps() ->
     )
     page = render_html(result)
     svgs = re.findall(r'<svg [^>]*class="timeline-svg" width="(\d+)"', page)
-    assert len(svgs) == 2 and all(int(width) <= 1000 for width in svgs)  # six lanes fit
+    assert len(svgs) == 2 and all(int(width) <= 880 for width in svgs)  # six lanes fit
     first, full = page.split('class="all-steps"')
     # a long name wraps inside its box: compare without the white space wrapping adds
     drawn = re.sub(r"\s+", "", re.sub(r"<title>.*?</title>|<[^>]+>", "",
