@@ -30,6 +30,8 @@ from pathlib import Path
 from grader.results import CheckResult, Failure, SubmissionResult
 
 _ABSOLUTE_PY = re.compile(r"(?<![\w.])/(?:[^\s\"'():,/]+/)+([^\s\"'():,/]+\.py)\b")
+#: The grading's working folder (a temporary `grader-*/work/`): paths inside it are the learner's.
+_WORK_FOLDER = re.compile(r"(?<![\w.])/(?:[^\s\"'():,/]+/)*grader-[^\s\"'():,/]+/work/")
 _FRAME = re.compile(r'^(\s*)File "([^"]+)", line (\d+)(, in .*)?$')
 _CARETS = re.compile(r"^\s*[\^~]+\s*$")
 _FOUND_BY = re.compile(
@@ -72,6 +74,7 @@ class LearnerNames:
         """`text` with absolute paths shortened to file names and the entry module renamed."""
         if not text:
             return text
+        text = _WORK_FOLDER.sub("", text)
         text = _ABSOLUTE_PY.sub(lambda m: m.group(1), text)
         for installed, theirs in self.renames.items():
             text = re.sub(rf"(?<![\w./-]){re.escape(installed)}\b", theirs, text)
