@@ -1,16 +1,18 @@
 """Render a results JSON file to the learner's HTML report and screenshot it to a PNG.
 
-    python3 docs/screenshots/make_screenshot.py RESULTS.json OUT.png [--width 1000] [--html OUT.html]
+    python3 docs/screenshots/make_screenshot.py RESULTS.json OUT.png [--width 1000]
+        [--html OUT.html] [--check ID]
 
 RESULTS.json is what `grader check EXERCISE SUBMISSION --format json` writes
 (the page always shows the learner's view; `--html` there also turns on
-coverage, so never-executed lines get marked). The README's picture of a racy
-counter comes from a real grading:
+coverage, so never-executed lines get marked). `--check ID` clips the picture to
+that check. The README's pictures (a racy counter, a bank deadlock, a bounded-buffer
+lost wakeup) come from real gradings; the README lists the commands, e.g.:
 
     python3 -m grader check counter solutions/counter/buggy_unlocked.py --format json \
-        -o docs/screenshots/racy_counter.json --html /tmp/racy_counter.html
+        -o docs/screenshots/racy_counter.json
     python3 docs/screenshots/make_screenshot.py docs/screenshots/racy_counter.json \
-        docs/screenshots/racy_counter.png
+        docs/screenshots/racy_counter.png --check no-lost-updates
 
 Needs a Chromium (/usr/bin/chromium); it is driven headless and offline.
 """
@@ -34,9 +36,13 @@ from grader.results import SubmissionResult  # noqa: E402
 
 
 def make_screenshot(
-    results: Path, png: Path, *, width: int = 1000, html: Path | None = None
+    results: Path, png: Path, *, width: int = 1000, html: Path | None = None,
+    check: str | None = None,
 ) -> Path:
-    """Write the HTML report of `results` (to `html`, or a temporary file) and a PNG of it."""
+    """Write the HTML report of `results` (to `html`, or a temporary file) and a PNG of it.
+
+    With `check`, the PNG shows only that check's part of the page.
+    """
     result = SubmissionResult.from_dict(json.loads(results.read_text(encoding="utf-8")))
     page = render_html(result, learner_view=True)
     with tempfile.TemporaryDirectory(prefix="grader-screenshot-") as scratch:
@@ -49,7 +55,7 @@ def make_screenshot(
                     f"the report misbehaved: errors {loaded.console_errors}, "
                     f"requests {loaded.outside_requests()}"
                 )
-            browser.screenshot(png)
+            browser.screenshot(png, selector=f"#check-{check}" if check else None)
     return png
 
 
@@ -61,9 +67,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("png", type=Path, help="the PNG to write")
     parser.add_argument("--width", type=int, default=1000, help="viewport width in CSS pixels")
     parser.add_argument("--html", type=Path, help="also keep the HTML page here")
+    parser.add_argument("--check", metavar="ID", help="show only this check's part of the page")
     args = parser.parse_args(argv)
     try:
-        make_screenshot(args.results, args.png, width=args.width, html=args.html)
+        make_screenshot(args.results, args.png, width=args.width, html=args.html,
+                        check=args.check)
     except (OSError, ValueError, KeyError, BrowserError) as error:
         print(f"make_screenshot: {error}", file=sys.stderr)
         return 1

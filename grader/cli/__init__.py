@@ -17,6 +17,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 COMMANDS = [
     "grader.cli.check",
     "grader.cli.catalogue",
+    "grader.cli.learn",
     "grader.cli.validate",
     "grader.cli.batch",
     "grader.cli.doctor",

@@ -42,6 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from grader.cli.suggest import unknown_name_sentence
     from grader.grading import GradeOptions, GradingError, grade_submission
     from grader.report import render
     from grader.spec import SpecError, load_exercise
@@ -53,6 +54,11 @@ def run(args: argparse.Namespace) -> int:
         exercise = load_exercise(args.exercise)
     except SpecError as exc:
         return fail_usage(str(exc))
+    known_checks = [c.id for c in exercise.all_checks]
+    for wanted in args.only or []:
+        if wanted not in known_checks:
+            return fail_usage(f"{exercise.id}: "
+                              + unknown_name_sentence("check", wanted, known_checks))
     submission = Path(args.submission)
     if not submission.exists():
         return fail_usage(f"{submission}: no such file or folder")

@@ -273,6 +273,8 @@ class BatchOptions:
     sandbox: str | None = None
     learner_view: bool = True  # student reports as learners may see them (hidden checks masked)
     exercise_ref: str | None = None  # how the user named the exercise, for replay commands
+    # replay commands name submissions relative to this folder (default: the class folder)
+    class_folder: Path | None = None
 
 
 @dataclass
@@ -331,6 +333,8 @@ def run_batch(
     committed, so the next run resumes from there.
     """
     started = time.monotonic()
+    if options.class_folder is None and not isinstance(submissions, ClassList):
+        options.class_folder = Path(submissions)
     classlist = (
         submissions
         if isinstance(submissions, ClassList)
@@ -467,6 +471,7 @@ def _finish(
     result = outcome.result
     if result is not None:
         result.submission = str(job.submission.path)
+        relative_replays(result, job.submission.path, options.class_folder)
     store.record(
         key,
         submission=str(job.submission.path),
@@ -496,6 +501,40 @@ def _finish(
 
 def _points(value: float) -> str:
     return f"{value:g}"
+
+
+def relative_replays(result: SubmissionResult, path: Path, class_folder: Path | None) -> None:
+    """The submission and its replay commands named relative to the class folder, in place.
+
+    A student page or a gradebook is read on another machine, or by the student: the
+    instructor's absolute path means nothing there, the path inside the class folder does.
+    """
+    if class_folder is None:
+        return
+    import shlex
+
+    try:
+        relative = Path(os.path.relpath(Path(path).resolve(), Path(class_folder).resolve()))
+    except ValueError:  # another drive (Windows): keep the command as it was
+        return
+    if relative.parts and relative.parts[0] == "..":
+        return
+    before, after = shlex.quote(str(path)), shlex.quote(str(relative))
+    result.submission = str(relative)
+    result.replay = result.replay.replace(before, after)
+    for check in result.checks:
+        if check.failure is not None and check.failure.replay:
+            check.failure.replay = check.failure.replay.replace(before, after)
+
+
+def percent(score: float, max_score: float) -> str:
+    """A score as a percentage of the maximum, one decimal at most: 44.4, 100."""
+    return f"{round(100 * score / max_score, 1):g}" if max_score else ""
+
+
+def _graded_at(stamp: str) -> str:
+    """The store's timestamp to the second, in UTC: 2026-12-01T22:30:05Z."""
+    return stamp[:19] + "Z" if len(stamp) >= 19 else stamp
 
 
 # --------------------------------------------------------------------------- outputs
@@ -628,7 +667,10 @@ def write_outputs(
     partial = gradebook.with_name(gradebook.name + ".partial")
     with open(partial, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["student", "score", "max", *check_ids, "status", "seed", "sandbox"])
+        per_check = [column for c in check_ids for column in (c, f"{c} status")]
+        writer.writerow(["student", "score", "max", "percent", *per_check, "status", "seed",
+                         "sandbox", "graded_at", "submission_hash"])
+        blank_checks = [""] * len(per_check)
         for submission in classlist.submissions:
             student = submission.student
             content_hash = hashes.get(student)
@@ -641,17 +683,24 @@ def write_outputs(
             row: dict[str, Any] = {"student": student, "href": None, "score": None}
             if result is not None:
                 by_id = {check.id: check for check in result.checks}
-                points = [_points(by_id[c].points) if c in by_id else "" for c in check_ids]
+                points = []
+                for c in check_ids:
+                    check = by_id.get(c)
+                    points += ([_points(check.points), check.status.value] if check is not None
+                               else ["", "not-run"])
                 status = "passed" if result.passed else "failed"
                 writer.writerow(
                     [
                         student,
                         _points(result.score),
                         _points(result.max_score),
+                        percent(result.score, result.max_score),
                         *points,
                         status,
                         result.seed,
                         result.sandbox or "",
+                        _graded_at(stored.graded_at),
+                        result.submission_hash or content_hash,
                     ]
                 )
                 if result.sandbox:
@@ -674,14 +723,14 @@ def write_outputs(
                     or (stored.error if stored is not None else None)
                     or "not graded yet (the batch was interrupted)"
                 )
-                writer.writerow([student, "", _points(stats.max_score), *[""] * len(check_ids),
-                                 "not-graded", "", ""])
+                writer.writerow([student, "", _points(stats.max_score), "", *blank_checks,
+                                 "not-graded", "", "", "", content_hash or ""])
                 not_graded.setdefault(student, why)
                 row.update(status="not-graded", why=why)
             stats.students.append(row)
         for student in classlist.missing:
-            writer.writerow([student, "", _points(stats.max_score), *[""] * len(check_ids),
-                             "missing", "", ""])
+            writer.writerow([student, "", _points(stats.max_score), "", *blank_checks,
+                             "missing", "", "", "", ""])
     os.replace(partial, gradebook)
     summary.not_graded = sorted(not_graded.items())
     _write_atomically(out / CLASS_REPORT_NAME, render_class_report(exercise, stats, summary))

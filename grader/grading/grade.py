@@ -29,6 +29,7 @@ import grader
 from grader.channel import ProtocolError, RecordReader
 from grader.grading.forbidden import scan_submission
 from grader.grading.integrity import scan_submission as scan_integrity
+from grader.grading.learner_terms import in_learner_terms
 from grader.results import (
     BlockedThread,
     CheckResult,
@@ -129,6 +130,23 @@ def prepare_workdir(exercise: Exercise, submission: Path, root: Path) -> tuple[P
     if not (work / entry).is_file():
         return work, f"the folder has no {entry}: the grader imports your code from {entry}"
     return work, None
+
+
+def _syntax_problem(work: Path) -> str | None:
+    """The first Python file of the submission that does not parse, told in a clause."""
+    import ast
+
+    files = sorted(work.rglob("*.py"))
+    if not files:
+        return "your submission has no Python file"
+    for file in files:
+        try:
+            ast.parse(file.read_bytes(), filename=file.name)
+        except (SyntaxError, ValueError) as exc:
+            line = getattr(exc, "lineno", None)
+            where = f"{file.relative_to(work)}" + (f", line {line}" if line else "")
+            return f"Python cannot parse your code ({where})"
+    return None
 
 
 def _read_sources(work: Path) -> dict[str, str]:
@@ -631,7 +649,14 @@ def grade_submission(exercise: Exercise, submission: Path | str,
         forbidden = scan_submission(work, exercise.forbid)
         integrity = [flag.to_dict() for flag in scan_integrity(work)]
         if any(c.id == ALLOWED_MODULES for c in checks):
-            if forbidden:
+            unreadable = "there is no code to read" if problem else _syntax_problem(work)
+            if unreadable:
+                # nothing to read, or code Python cannot parse, passes nothing: which modules
+                # it would use is unknown
+                decided[ALLOWED_MODULES] = _Outcome(Status.SKIPPED, Failure(
+                    "skipped", f"not run: {unreadable}, so the modules your code uses are "
+                    "unknown"), 0.0)
+            elif forbidden:
                 lines = "; ".join(u.describe() for u in forbidden[:5])
                 decided[ALLOWED_MODULES] = _Outcome(Status.FAILED, Failure(
                     "forbidden", lines, lines=[{"file": u.file, "line": u.line} for u in forbidden]
@@ -666,8 +691,15 @@ def grade_submission(exercise: Exercise, submission: Path | str,
                 break
         hint = None
         if failure is not None and status is not Status.SKIPPED:
-            # a replay that did not fail reproduced nothing: no hint about a failure
-            hint = check.hint_for(failure.kind) if failure.kind != "replay" else None
+            # a replay that did not fail reproduced nothing: no hint about a failure; a
+            # missing name is told in full by its message, and a hint about the code that
+            # should be there would only confuse, unless the exercise wrote one for it
+            if failure.kind == "replay":
+                hint = None
+            elif failure.kind == "missing-name":
+                hint = check.hints.get(failure.kind)
+            else:
+                hint = check.hint_for(failure.kind)
             if failure.replay and not failure.replay.startswith("grader "):
                 failure.replay = _replay_command(exercise, submission, seed, options,
                                                  check.id, failure.replay)
@@ -690,7 +722,7 @@ def grade_submission(exercise: Exercise, submission: Path | str,
                 coverage[name] = []
     state.resources.wall_s = round(time.monotonic() - started, 3)
     state.resources.cpu_s = round(state.resources.cpu_s, 3)
-    return SubmissionResult(
+    return in_learner_terms(SubmissionResult(
         exercise=exercise.id,
         version=exercise.version,
         title=exercise.title,
@@ -709,7 +741,7 @@ def grade_submission(exercise: Exercise, submission: Path | str,
         replay=_replay_command(exercise, submission, seed, options),
         grader_version=grader.__version__,
         integrity=integrity,
-    )
+    ), submission, exercise.entry)
 
 
 def _replay_command(exercise: Exercise, submission: Path, seed: int, options: GradeOptions,

@@ -56,6 +56,65 @@ def _learner_traceback(exc: BaseException, folder: str) -> str:
     return "\n".join(lines + [f"{type(exc).__name__}: {exc}"])
 
 
+def _defined_here(namespace: dict[str, Any], module: str) -> list[str]:
+    """Public classes and functions a namespace defines itself (not the ones it imported)."""
+    names = []
+    for name, value in list(namespace.items()):
+        if name.startswith("_") or not callable(value):
+            continue
+        if getattr(value, "__module__", None) == module:
+            names.append(name)
+    return names
+
+
+def _nearest_first(name: str, names: list[str]) -> list[str]:
+    import difflib
+
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+    return close + [n for n in names if n not in close]
+
+
+def _listed(names: list[str], limit: int = 6) -> str:
+    shown = ", ".join(f"`{n}`" for n in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def missing_name(exc: BaseException, folder: str) -> tuple[str, str] | None:
+    """(what is missing, a sentence) when a check asked the learner's module for a name it lacks.
+
+    Only an AttributeError raised by the check's own code (the innermost frame is not
+    the learner's) on the learner's module, one of its classes or their instances
+    counts: an AttributeError inside the learner's code is their bug, told as such.
+    """
+    if not isinstance(exc, AttributeError) or sys.version_info < (3, 10):
+        return None
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames or frames[-1].filename.startswith(folder + os.sep):
+        return None
+    name, owner = getattr(exc, "name", None), getattr(exc, "obj", None)
+    module = sys.modules.get(fixtures.entry_name())
+    if not isinstance(name, str) or module is None or owner is None:
+        return None
+    try:
+        if owner is module:
+            kind = "class" if name[:1].isupper() else "function"
+            defined = _nearest_first(name, _defined_here(vars(module), module.__name__))
+            has = f"it defines {_listed(defined)}" if defined else "it defines no class or function"
+            return f"{kind} `{name}`", f"your module defines no {kind} `{name}`; {has}"
+        cls = owner if isinstance(owner, type) else type(owner)
+        if getattr(cls, "__module__", None) != module.__name__:
+            return None
+        methods = sorted({n for klass in cls.__mro__ if klass is not object
+                          for n, v in vars(klass).items()
+                          if not n.startswith("_") and callable(v)})
+        has = f"it has {_listed(_nearest_first(name, methods))}" if methods else \
+            "it has no public method"
+        return (f"method `{cls.__name__}.{name}`",
+                f"your class `{cls.__name__}` has no method `{name}`; {has}")
+    except Exception:  # noqa: BLE001 - a learner object that resists inspection: tell it plainly
+        return None
+
+
 def describe_exception(exc: BaseException, folder: str, longrepr: str = "") -> tuple[str, dict]:
     """(status, failure) for an exception that ended a check."""
     if isinstance(exc, AssertionError) and hasattr(exc, "to_report"):
@@ -105,6 +164,8 @@ class Reporter:
         self.by_function = {"test_" + w.replace("-", "_"): w for w in wanted}
         self.current: dict[str, Any] = {}
         self.collect_errors: list[str] = []
+        #: names the learner's module lacks -> the check that said so first
+        self.missing: dict[str, str] = {}
 
     def pytest_configure(self, config: Any) -> None:
         # pytest's assertion explanations ask for the terminal writer; the real terminal
@@ -199,6 +260,19 @@ class Reporter:
         if call.excinfo.errisinstance(_skip_exception()):
             self.current["status"] = "skipped"
             self.current["failure"] = {"kind": "skipped", "message": str(exc) or "skipped"}
+            return
+        missing = missing_name(exc, self.folder)
+        if missing is not None:
+            what, sentence = missing
+            if what in self.missing:  # the first check that missed it explains this one
+                self.current["status"] = "skipped"
+                self.current["failure"] = {
+                    "kind": "skipped",
+                    "message": f"not run: it needs {what}, which your module does not define"}
+            else:
+                self.missing[what] = self.current["id"]
+                self.current["status"] = "failed"
+                self.current["failure"] = {"kind": "missing-name", "message": sentence}
             return
         # pytest's own representation needs its terminal reporter, which the harness turns off;
         # an assertion rewritten by pytest already carries its explanation in str(exc)

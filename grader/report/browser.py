@@ -312,10 +312,26 @@ class Chromium:
             raise BrowserError(f"{expression!r} raised: {result['exceptionDetails'].get('text')}")
         return result.get("result", {}).get("value")
 
-    def screenshot(self, path: Path, *, full_page: bool = True) -> Path:
-        """Write a PNG of the page (the whole page by default, not just the viewport)."""
+    def screenshot(self, path: Path, *, full_page: bool = True, selector: str | None = None
+                   ) -> Path:
+        """Write a PNG of the page (the whole page by default, not just the viewport).
+
+        With `selector`, only the first element it matches (with a small margin).
+        """
         params: dict[str, Any] = {"format": "png"}
-        if full_page:
+        if selector is not None:
+            box = self.evaluate(
+                "(() => { const e = document.querySelector(" + json.dumps(selector) + ");"
+                " if (!e) return null; const r = e.getBoundingClientRect();"
+                " return {x: r.left + scrollX, y: r.top + scrollY, w: r.width, h: r.height}; })()")
+            if box is None:
+                raise BrowserError(f"nothing on the page matches {selector!r}")
+            margin = 8
+            params["clip"] = {"x": max(0, box["x"] - margin), "y": max(0, box["y"] - margin),
+                              "width": box["w"] + 2 * margin, "height": box["h"] + 2 * margin,
+                              "scale": 1}
+            params["captureBeyondViewport"] = True
+        elif full_page:
             size = self.send("Page.getLayoutMetrics")["cssContentSize"]
             params["clip"] = {
                 "x": 0,

@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from grader.report.learner_text import visible_controls
 from grader.report.status import MARKS, WORDS, check_message, points_text, score_line
-from grader.report.trace import count_switches, deadlock_cycle, deadlock_sentences, timeline_lines
+from grader.report.trace import (
+    count_switches,
+    deadlock_cycle,
+    deadlock_sentences,
+    same_interleaving,
+    step_count,
+    timeline_lines,
+)
 from grader.report.visibility import HIDDEN_MESSAGE, learner_copy
 from grader.results import CheckResult, Failure, Status, SubmissionResult
 
@@ -25,6 +32,8 @@ _COLOURS: dict[Status, str] = {
 
 #: Learner output beyond this many lines is cut in the terminal (the HTML shows more).
 OUTPUT_LINES = 20
+#: A failure's details (a traceback, an assertion's explanation) beyond this many lines are cut.
+DETAIL_LINES = 30
 
 
 class _Style:
@@ -61,7 +70,7 @@ def text_report(shown: SubmissionResult, *, color: bool = False) -> str:
     lines.append("")
     width = max((len(score_line(c)) for c in shown.checks), default=3)
     for check in shown.checks:
-        lines.extend(_check_lines(check, width, style))
+        lines.extend(_check_lines(check, width, style, shown.checks))
     if shown.output:
         lines.append("")
         lines.extend(_output_lines(shown, style))
@@ -74,7 +83,25 @@ def text_report(shown: SubmissionResult, *, color: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _check_lines(check: CheckResult, width: int, style: _Style) -> list[str]:
+def shared_interleaving(check: CheckResult, checks: list[CheckResult]
+                        ) -> tuple[CheckResult | None, list[CheckResult]]:
+    """(the earlier check showing this check's interleaving, the later checks it also explains).
+
+    One failing interleaving is drawn once: under the first check it fails, which
+    names the others; each of those points back to it.
+    """
+    if check.failure is None or not check.failure.trace:
+        return None, []
+    same = [c for c in checks if c.failure is not None
+            and same_interleaving(c.failure.trace, check.failure.trace)]
+    first = same[0] if same else None
+    if first is not None and first is not check:
+        return first, []
+    return None, [c for c in same if c is not check]
+
+
+def _check_lines(check: CheckResult, width: int, style: _Style,
+                 checks: list[CheckResult] | None = None) -> list[str]:
     mark = style.paint(MARKS[check.status], _COLOURS[check.status])
     line = f"{mark} {score_line(check):>{width}}  {check.title}"
     if check.status is not Status.PASSED:
@@ -92,7 +119,8 @@ def _check_lines(check: CheckResult, width: int, style: _Style) -> list[str]:
         lines.extend(indent + part for part in visible_controls(message).split("\n"))
     failure = check.failure
     if failure is not None:
-        lines.extend(indent + part for part in _failure_lines(failure))
+        shown_in, also = shared_interleaving(check, checks or [check])
+        lines.extend(indent + part for part in _failure_lines(failure, shown_in, also))
     if check.hint:
         hint_lines = check.hint.strip().splitlines()
         lines.append(indent + style.paint("Hint: ", "36") + hint_lines[0])
@@ -114,18 +142,24 @@ def exploration_lines(check: CheckResult) -> list[str]:
     return lines
 
 
-def _failure_lines(failure: Failure) -> list[str]:
+def _failure_lines(failure: Failure, shown_in: CheckResult | None = None,
+                   also: list[CheckResult] | None = None) -> list[str]:
     lines: list[str] = []
-    if failure.trace:
+    if failure.trace and shown_in is not None:
+        lines.append(f'The same interleaving fails this check: see "{shown_in.title}" above.')
+    elif failure.trace:
         switches = count_switches(failure.trace)
-        steps = len(failure.trace)
+        steps = step_count(failure.trace)
         lines.append(
             f"Interleaving that fails ({steps} step{'' if steps == 1 else 's'}, {switches} context"
             f" switch{'' if switches == 1 else 'es'}; >> marks a switch):"
         )
         lines.extend("  " + t for t in timeline_lines(failure.trace))
-    if failure.deadlock:
-        lines.append("Deadlock: no thread can run.")
+        if also:
+            titles = "; ".join(f'"{c.title}"' for c in also)
+            lines.append(f"This interleaving also fails: {titles}.")
+    if failure.deadlock and shown_in is None:
+        lines.append("Who waits for what:")
         lines.extend("  " + s for s in deadlock_sentences(failure.deadlock))
         cycle = deadlock_cycle(failure.deadlock)
         if cycle:
@@ -138,7 +172,10 @@ def _failure_lines(failure: Failure) -> list[str]:
             state = f" {p.state}" if p.state else ""
             lines.append(f"  pid {p.pid}{parent} {p.name}{state} cpu {p.cpu_s:.2f}s{extra}")
     if failure.details:
-        lines.extend(failure.details.rstrip().split("\n")[-8:])
+        detail_lines = failure.details.rstrip().split("\n")
+        lines.extend(detail_lines[:DETAIL_LINES])
+        if len(detail_lines) > DETAIL_LINES:
+            lines.append(f"... ({len(detail_lines) - DETAIL_LINES} more lines in the HTML report)")
     # thread names, sources and notes come from the learner too
     return [visible_controls(line) for line in lines]
 
@@ -152,7 +189,7 @@ def _output_lines(result: SubmissionResult, style: _Style) -> list[str]:
     return lines
 
 
-def check_feedback(check: CheckResult) -> str:
+def check_feedback(check: CheckResult, checks: list[CheckResult] | None = None) -> str:
     """Plain text feedback for one check (no colour): message, failure, hint, replay.
 
     The body JUnit and Gradescope put under a check; empty for a passed check
@@ -163,7 +200,8 @@ def check_feedback(check: CheckResult) -> str:
     if message:
         lines.extend(visible_controls(message).split("\n"))
     if check.failure is not None:
-        lines.extend(_failure_lines(check.failure))
+        shown_in, also = shared_interleaving(check, checks or [check])
+        lines.extend(_failure_lines(check.failure, shown_in, also))
     if check.hint:
         lines.append("Hint: " + check.hint.strip())
     if check.failure is not None and check.failure.replay:

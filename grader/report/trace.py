@@ -8,6 +8,7 @@ nothing (the HTML renderer turns `TimelineLayout` into SVG) and reads no files.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -17,11 +18,27 @@ from grader.results import BlockedThread, TraceStep
 TEXT_STEP_LIMIT = 40
 
 
+_GAP = re.compile(r"(\d+) steps? (?:omitted|left out)")
+
+
+def gap_size(step: TraceStep) -> int | None:
+    """For the row a long trace has in place of the steps it left out: how many; else None."""
+    if step.thread or step.file or step.line:
+        return None
+    found = _GAP.search(step.operation)
+    return int(found.group(1)) if found else None
+
+
+def step_count(trace: list[TraceStep]) -> int:
+    """How many steps the interleaving had, the left-out ones included."""
+    return sum(1 if gap_size(s) is None else gap_size(s) or 0 for s in trace)
+
+
 def thread_lanes(trace: list[TraceStep]) -> list[str]:
     """The threads of a trace, in the order they first ran (one lane each)."""
     lanes: list[str] = []
     for step in trace:
-        if step.thread not in lanes:
+        if step.thread not in lanes and gap_size(step) is None:
             lanes.append(step.thread)
     return lanes
 
@@ -30,11 +47,15 @@ def switch_flags(trace: list[TraceStep]) -> list[bool]:
     """Whether each step began a context switch.
 
     A step switches when the explorer said so, or when its thread differs from
-    the previous step's thread (the explorer may not mark every switch).
+    the previous step's thread (the explorer may not mark every switch). A row
+    standing for left-out steps is never a switch.
     """
     flags: list[bool] = []
     previous: str | None = None
     for step in trace:
+        if gap_size(step) is not None:
+            flags.append(False)
+            continue
         flags.append(step.switch or (previous is not None and step.thread != previous))
         previous = step.thread
     return flags
@@ -42,6 +63,14 @@ def switch_flags(trace: list[TraceStep]) -> list[bool]:
 
 def count_switches(trace: list[TraceStep]) -> int:
     return sum(switch_flags(trace)[1:]) if trace else 0
+
+
+def same_interleaving(a: list[TraceStep], b: list[TraceStep]) -> bool:
+    """Whether two traces show the same interleaving (every step alike, in order)."""
+    def key(trace: list[TraceStep]) -> list[tuple[str, str, int, str]]:
+        return [(s.thread, s.file, s.line, s.operation) for s in trace]
+
+    return bool(a) and key(a) == key(b)
 
 
 def short_file(path: str) -> str:
@@ -63,9 +92,10 @@ def timeline_lines(trace: list[TraceStep], limit: int = TEXT_STEP_LIMIT) -> list
     if not trace:
         return []
     flags = switch_flags(trace)
-    thread_width = max(len(s.thread) for s in trace)
-    where_width = max(len(step_location(s)) for s in trace)
-    op_width = min(28, max(len(s.operation) for s in trace))
+    real = [s for s in trace if gap_size(s) is None] or trace
+    thread_width = max(len(s.thread) for s in real)
+    where_width = max(len(step_location(s)) for s in real)
+    op_width = min(28, max(len(s.operation) for s in real))
     indexed = list(enumerate(trace))
     if len(trace) > limit:
         head = limit // 2
@@ -74,7 +104,10 @@ def timeline_lines(trace: list[TraceStep], limit: int = TEXT_STEP_LIMIT) -> list
     lines: list[str] = []
     for index, step in indexed:
         if step is None:
-            lines.append(f"   ... {len(trace) - limit} steps left out ...")
+            lines.append(f"   ... {step_count(trace[head:-tail])} steps left out ...")
+            continue
+        if gap_size(step) is not None:
+            lines.append(f"   ... {gap_size(step)} steps left out ...")
             continue
         mark = ">>" if flags[index] and index > 0 else "  "
         text = (
@@ -126,6 +159,7 @@ class TimelineBox:
     operation: str
     source: str
     switch: bool
+    gap: int | None = None  # a row standing for this many left-out steps (no lane of its own)
 
 
 @dataclass(frozen=True)
@@ -143,13 +177,14 @@ def timeline_layout(trace: list[TraceStep]) -> TimelineLayout:
     boxes = [
         TimelineBox(
             index=i,
-            lane=lanes.index(step.thread),
+            lane=lanes.index(step.thread) if gap_size(step) is None else 0,
             row=i,
             thread=step.thread,
             location=step_location(step),
             operation=step.operation,
             source=step.source.strip(),
             switch=flags[i] and i > 0,
+            gap=gap_size(step),
         )
         for i, step in enumerate(trace)
     ]

@@ -9,6 +9,7 @@ ships with grader.
 
 from __future__ import annotations
 
+import difflib
 import os
 import sys
 from pathlib import Path
@@ -100,8 +101,10 @@ def resolve(ref: str | Path) -> Path:
         candidate = folder / str(ref) / SPEC_FILE
         if candidate.is_file():
             return candidate
-    known = ", ".join(sorted(ids())) or "none"
-    raise SpecError(str(ref), f"no such exercise (known: {known})")
+    known = sorted(ids())
+    guess = difflib.get_close_matches(str(ref), known, n=1, cutoff=0.6)
+    hint = f"did you mean {guess[0]!r}? " if guess else ""
+    raise SpecError(str(ref), f"no such exercise; {hint}(known: {', '.join(known) or 'none'})")
 
 
 def ids() -> list[str]:

@@ -37,6 +37,7 @@ BUILTIN_KINDS = {
     "livelock",
     "forbidden",
     "import-error",
+    "missing-name",  # the module lacks a class, function or method the exercise asks for
     "output",
     "default",
 }

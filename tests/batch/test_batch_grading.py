@@ -98,9 +98,12 @@ def uninterrupted(exercise, class_dir: Path, tmp_path_factory: pytest.TempPathFa
 
 
 def gradebook(out: Path) -> dict[str, dict[str, str]]:
+    """The gradebook's rows by student, without when each was graded (differs run to run)."""
     with open(out / "gradebook.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == len({r["student"] for r in rows}), "a student appears twice"
+    for row in rows:
+        row.pop("graded_at")
     return {row["student"]: row for row in rows}
 
 
@@ -252,10 +255,10 @@ def test_a_dask_local_cluster_gives_the_same_gradebook(
     db = sqlite3.connect(out / "results.db")
     used = {row[0] for row in db.execute("SELECT worker FROM gradings")}
     assert used <= workers and all(w.startswith("tcp://127.0.0.1:") for w in used)
-    # Replay commands name the instructor's copy, not the worker's scratch folder.
+    # Replay commands name the submission inside the class folder, not the worker's scratch.
     for student, result in db.execute("SELECT student, result FROM gradings"):
         replay = json.loads(result)["replay"]
-        assert str(class_dir / f"{ASSIGNMENT}{student}") in replay, replay
+        assert f"grader check counter {ASSIGNMENT}{student} --seed" in replay, replay
 
 
 def test_ctrl_c_finishes_the_gradings_in_flight_and_the_next_run_does_the_rest(
@@ -328,3 +331,39 @@ def test_exclusive_checks_of_a_real_batch_run_with_the_machine_to_themselves(tmp
         backend.close()
     assert summary.graded == 3
     assert share.sharers_seen == [0, 0, 0]  # each grading's exclusive phase ran alone
+
+
+def test_gradebook_says_how_each_check_ended_when_and_what_was_graded(
+    exercise, class_dir: Path, uninterrupted
+) -> None:
+    from datetime import datetime
+
+    from grader.grading import submission_hash
+
+    out, _ = uninterrupted
+    book = gradebook(out)
+    with open(out / "gradebook.csv", newline="") as handle:
+        header = next(csv.reader(handle))
+    for check in exercise.all_checks:  # each check's status right after its points
+        assert header[header.index(check.id) + 1] == f"{check.id} status"
+    chen = book["chen"]  # ignores n: fails increments-add-up, so the explorer check is skipped
+    assert (chen["increments-add-up"], chen["increments-add-up status"]) == ("0", "failed")
+    assert chen["no-lost-updates status"] == "skipped" and chen["imports status"] == "passed"
+    assert book["emil"]["allowed-modules status"] == "failed"
+    assert book["sleeper"]["imports status"] == "timeout"
+    for student, row in book.items():
+        folder = class_dir / f"{ASSIGNMENT}{student}"
+        assert row["submission_hash"] == submission_hash(folder)
+        assert float(row["percent"]) == pytest.approx(
+            round(100 * float(row["score"]) / float(row["max"]), 1))
+    with open(out / "gradebook.csv", newline="") as handle:
+        stamps = [row["graded_at"] for row in csv.DictReader(handle)]
+    assert all(datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ") for s in stamps)
+
+
+def test_student_reports_replay_with_paths_inside_the_class_folder(class_dir: Path,
+                                                                   uninterrupted) -> None:
+    out, _ = uninterrupted
+    page = (out / "students" / "chen.html").read_text()
+    assert f"grader check counter {ASSIGNMENT}chen --seed" in page
+    assert str(class_dir) not in page

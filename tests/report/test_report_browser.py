@@ -207,3 +207,30 @@ def test_a_browser_that_dies_at_start_is_reported_and_cleaned_up(tmp_path: Path)
     with pytest.raises(BrowserError, match="no display for you"):
         with Chromium(str(fake), timeout_s=10):
             pass
+
+
+@pytest.mark.parametrize(("name", "check"), [
+    ("racy_counter", "no-lost-updates"),
+    ("bank_deadlock", "opposite-transfers-no-deadlock"),
+    ("lost_wakeup", "no-lost-wakeup"),
+])
+def test_the_readme_screenshots_are_made_by_the_script_clipped_to_their_check(
+    browser: Chromium, tmp_path: Path, name: str, check: str
+) -> None:
+    shots = REPO / "docs" / "screenshots"
+    assert f"docs/screenshots/{name}.png" in (REPO / "README.md").read_text()
+    png = tmp_path / f"{name}.png"
+    done = subprocess.run(
+        [sys.executable, str(shots / "make_screenshot.py"), str(shots / f"{name}.json"),
+         str(png), "--check", check, "--html", str(tmp_path / "page.html")],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert done.returncode == 0, done.stderr
+    width, height = _png_size(png)
+    committed = _png_size(shots / f"{name}.png")
+    assert width <= 1000 and height > 300 and committed[0] <= 1000
+    # at 1000 px the first drawing of the timeline needs no sideways scroll: no lane is cut off
+    browser.open(tmp_path / "page.html")
+    assert browser.evaluate(
+        f"Array.from(document.querySelectorAll('#check-{check} figure > .scroll'))"
+        ".map(e => e.scrollWidth <= e.clientWidth)") == [True]

@@ -90,8 +90,8 @@ def test_timeline_has_a_lane_per_thread_a_box_per_step_and_marked_switches() -> 
     assert len(page.with_class("box")) == 4
     assert len(page.with_class("switch")) == 2
     assert len(page.with_class("step-switch")) == 2
-    text = "".join(page.text)
-    assert "counter.py:9  read self._value" in text
+    text = " ".join(" ".join(page.text).split())
+    assert "T1 · counter.py:9 read self._value" in text  # a label wraps, it is never cut
     assert "self._value = current + n" in text
 
 

@@ -52,5 +52,5 @@ def test_flags_reach_the_result_but_do_not_cost_points(hostile):
               "    def value(self):\n        return self.v\n")
     code, result = grade_json("counter", hostile(source))
     assert code == 0
-    assert result["integrity"] == [{"file": "counter.py", "line": 1, "what": "import gc",
+    assert result["integrity"] == [{"file": "submission.py", "line": 1, "what": "import gc",
                                     "why": result["integrity"][0]["why"]}]
