@@ -12,6 +12,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -40,16 +41,41 @@ def counters(tmp_path_factory):
 
 
 def scenarios(module):
-    """The check's three scenarios: (threads, increments each, step)."""
-    for threads, each, step in ((2, 1, 1), (2, 2, 1), (3, 1, 2)):
-        def body(counter, each=each, step=step):
-            for _ in range(each):
-                counter.increment(step)
+    """The check's kinds of scenario: (threads, increments each, step), increments of mixed
+    signs racing, and a counter created while another is in use."""
+    plans = [[[1]] * 2, [[1, 1]] * 2, [[2]] * 3, [[1], [-2], [3]]]
+    for plan in plans:
+        total = sum(sum(steps) for steps in plan)
 
-        def invariant(counter, expected=threads * each * step):
+        def body_for(steps):
+            def body(counter):
+                for n in steps:
+                    counter.increment(n)
+            return body
+
+        def invariant(counter, expected=total):
             assert counter.value() == expected, f"expected {expected}, got {counter.value()}"
 
-        yield dict(setup=module.Counter, threads=[body] * threads, invariant=invariant)
+        yield dict(setup=module.Counter, threads=[body_for(steps) for steps in plan],
+                   invariant=invariant)
+
+    def setup():
+        return SimpleNamespace(first=module.Counter(), second=None)
+
+    def incrementer(s):
+        s.first.increment()
+        s.first.increment()
+
+    def creator(s):
+        s.second = module.Counter(5)
+        s.first.increment()
+        s.second.increment(-1)
+
+    def both_right(s):
+        got = (s.first.value(), s.second.value())
+        assert got == (3, 4), f"expected (3, 4), got {got}"
+
+    yield dict(setup=setup, threads=[incrementer, creator], invariant=both_right)
 
 
 @pytest.mark.parametrize("stem", solutions("fail no-lost-updates"))
