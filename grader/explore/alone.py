@@ -3,14 +3,18 @@
 Owns `call_alone(fn, ...)` and the `under_model` decorator for checks. A functional check calls
 the learner's methods from one thread; on real threads a lock acquired twice, a wait nobody
 can satisfy or a join on a thread that never ends just hangs until the check's time limit, and
-reads as a timeout. Here the call runs as the only thread of a one-schedule exploration: when
+reads as a timeout. Here the call runs (in the calling OS thread) as the only thread of a
+one-schedule exploration: when
 it blocks and nothing can wake it, it is reported at once as an `ExplorationFailure` of kind
 "deadlock", with the line, the lock and its holder. Anything else the call raises (the check's
 own `AssertionError` included) is raised again unchanged, and its result is returned: a check
 reads exactly as it does without the wrapper.
 
-There is no wall-clock limit here and no step limit worth the name: a call that runs forever
-is left to the check's own time limit, as before. Threads the call starts run under the model
+Time is real here: when the only thing left is a timed wait (`time.sleep(5)`, an
+`acquire(timeout=5)` on a held lock), the call really waits that long before the wait times
+out, as it would without the wrapper, so a call that sleeps for ever still meets the check's
+time limit. There is no step limit worth the name either: a call that runs forever is left to
+the check's own time limit, as before. Threads the call starts run under the model
 too (never preempting the check's thread; they run while it waits); the non-daemon ones are
 joined at the end, as the interpreter would. The call must not hand learner objects to real
 threads of its own that run while it runs (they would bypass the model).
@@ -20,12 +24,12 @@ from __future__ import annotations
 
 import functools
 import random
-import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from grader.explore import runtime
 from grader.explore.explorer import ExplorationFailure, RunResult, _trace
+from grader.explore.primitives import _real_sleep
 from grader.explore.runtime import Abort, Blocked, Scheduler, WouldBlock
 from grader.explore.strategies import NonPreemptive
 
@@ -80,9 +84,20 @@ def under_model(check: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+class _RealTimeScheduler(Scheduler):
+    """Nobody can run but a timed waiter: wait for real until its deadline, then wake it."""
+
+    def advance_time(self) -> list[runtime.ManagedThread]:
+        deadlines = [t.deadline for t in self.threads
+                     if t.state == runtime.BLOCKED and t.deadline is not None]
+        if deadlines and min(deadlines) > self.now:
+            _real_sleep(min(deadlines) - self.now)
+        return super().advance_time()
+
+
 def _run(body: Callable[[], None], snapshots: dict[int, Any]) -> RunResult:
-    sched = Scheduler(NonPreemptive(), max_steps=ALONE_MAX_STEPS, record=True, always=None,
-                      snapshots=snapshots)
+    sched = _RealTimeScheduler(NonPreemptive(), max_steps=ALONE_MAX_STEPS, record=True,
+                               always=None, snapshots=snapshots)
     me = sched.new_thread(THREAD_NAME, daemon=False)
 
     def main() -> None:
@@ -93,13 +108,12 @@ def _run(body: Callable[[], None], snapshots: dict[int, Any]) -> RunResult:
                 sched.block(me, lambda mt=mt: mt.state == runtime.DONE, None,
                             Blocked(f"join {mt.name}", internal=True))
 
-    os_thread = threading.Thread(target=sched.bootstrap, args=(me, main),
-                                 name="grader-explore-alone", daemon=True)
-    os_thread.start()
+    # The check's own OS thread runs the body (so that what only the main thread may do,
+    # such as `signal.signal`, still works); threads the body starts hand the baton back.
     sched.current = me
     me.baton.release()
+    sched.bootstrap(me, main)
     sched.finished.acquire()
-    os_thread.join()
     return RunResult(sched.failure, sched.log, sched.steps, sched.choices, sched.records,
                      [t.name for t in sched.threads])
 

@@ -45,8 +45,9 @@ class LostControl(InfrastructureError):
 @dataclass
 class _Sample:
     progress: int
-    wall: float
-    cpu: float | None
+    wall: float  # when `progress` was last seen to change
+    cpu: float | None = None  # the running thread's CPU time at `cpu_wall`
+    cpu_wall: float = 0.0
 
 
 class Watchdog:
@@ -54,8 +55,8 @@ class Watchdog:
 
     def __init__(self, sched: Scheduler) -> None:
         self.sched = sched
-        self.last = _Sample(sched.progress, time.monotonic(), None)
-        self.last.cpu = self._cpu()
+        now = time.monotonic()
+        self.last = _Sample(sched.progress, now, self._cpu(), now)
 
     def _ident(self) -> int | None:
         current = self.sched.current
@@ -76,11 +77,14 @@ class Watchdog:
     def check(self) -> None:
         now = time.monotonic()
         if self.sched.progress != self.last.progress:
-            self.last = _Sample(self.sched.progress, now, self._cpu())
+            self.last = _Sample(self.sched.progress, now, self._cpu(), now)
             return
         idle = now - self.last.wall
         cpu = self._cpu()
-        blocked = (idle >= BLOCKED_SECONDS and cpu is not None and self.last.cpu is not None
+        if self.last.cpu is None and cpu is not None:  # the thread had not registered yet
+            self.last.cpu, self.last.cpu_wall = cpu, now
+        blocked = (self.last.cpu is not None and cpu is not None
+                   and now - self.last.cpu_wall >= BLOCKED_SECONDS
                    and cpu - self.last.cpu < IDLE_CPU_SECONDS)
         if blocked or idle >= STUCK_SECONDS:
             raise self.lose_control(idle)
