@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.grading.parsing import parse_source
+
 #: Names a package re-exports from a submodule: using the left one uses the right one.
 REEXPORTS = {
     "multiprocessing.Pool": "multiprocessing.pool.Pool",
@@ -120,7 +122,7 @@ def scan_source(source: str, filename: str, forbid: list[str]) -> list[Forbidden
     if not forbid:
         return []
     try:
-        tree = ast.parse(source, filename=filename)
+        tree = parse_source(source, filename)
     except (SyntaxError, ValueError):
         return []
     scanner = _Scanner()

@@ -30,6 +30,7 @@ from grader.channel import ProtocolError, RecordReader
 from grader.grading.forbidden import scan_submission
 from grader.grading.integrity import scan_submission as scan_integrity
 from grader.grading.learner_terms import in_learner_terms
+from grader.grading.parsing import parse_source
 from grader.results import (
     BlockedThread,
     CheckResult,
@@ -134,14 +135,13 @@ def prepare_workdir(exercise: Exercise, submission: Path, root: Path) -> tuple[P
 
 def _syntax_problem(work: Path) -> str | None:
     """The first Python file of the submission that does not parse, told in a clause."""
-    import ast
 
     files = sorted(work.rglob("*.py"))
     if not files:
         return "your submission has no Python file"
     for file in files:
         try:
-            ast.parse(file.read_bytes(), filename=file.name)
+            parse_source(file.read_bytes(), file.name)
         except (SyntaxError, ValueError) as exc:
             line = getattr(exc, "lineno", None)
             where = f"{file.relative_to(work)}" + (f", line {line}" if line else "")

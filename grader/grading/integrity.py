@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from grader.grading.forbidden import python_sources
+from grader.grading.parsing import parse_source
 
 #: Modules whose import alone is worth a look, and why.
 MODULES = {
@@ -155,7 +156,7 @@ class _Scanner(ast.NodeVisitor):
 
 def scan_source(source: str, file: str) -> list[IntegrityFlag]:
     try:
-        tree = ast.parse(source, filename=file)
+        tree = parse_source(source, file)
     except (SyntaxError, ValueError):
         return []
     scanner = _Scanner(file)
