@@ -9,7 +9,6 @@ every time. Flaky outcomes and slow checks are reported with figures.
 
 from __future__ import annotations
 
-import ast
 import re
 import statistics
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 
 from grader.grading.batch import ReadersWriterShare
 from grader.grading.grade import GradeOptions, GradingError, grade_submission
+from grader.grading.parsing import parse_source
 from grader.results import Status, SubmissionResult
 from grader.spec import BUILTIN_KINDS, Exercise, SpecError, load_exercise_file
 
@@ -121,7 +121,7 @@ def spec_problems(exercise: Exercise) -> list[str]:
     if exercise.max_score <= 0:
         problems.append("the checks are worth no points in total")
     try:
-        ast.parse(exercise.starter_path.read_text(encoding="utf-8"))
+        parse_source(exercise.starter_path.read_text(encoding="utf-8"), exercise.starter_path.name)
     except SyntaxError as exc:
         problems.append(f"the starter file does not parse: {exc.msg} (line {exc.lineno})")
     return problems
