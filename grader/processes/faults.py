@@ -273,6 +273,19 @@ def _settled(proc: object, settle_s: float) -> bool:
         return False
 
 
+def _until_dead(proc: object, end: float) -> None:
+    """Wait until a killed process has exited (a zombie or gone): on a busy machine that lags."""
+    import psutil
+
+    while time.monotonic() < end:
+        try:
+            if proc.status() == psutil.STATUS_ZOMBIE:  # type: ignore[attr-defined]
+                return
+        except psutil.Error:
+            return
+        time.sleep(0.01)
+
+
 def kill_idle_siblings(marker_dir: str, done_before: int, deadline_s: float = 15.0,
                        settle_s: float = 0.3) -> list[int]:
     """Wait until `done_before` `marked_value` tasks are done, then SIGKILL idle sibling workers.
@@ -314,6 +327,7 @@ def kill_idle_siblings(marker_dir: str, done_before: int, deadline_s: float = 15
                 try:
                     proc.kill()
                     killed.append(proc.pid)
+                    _until_dead(proc, end)
                 except psutil.Error:
                     pass
                 break
