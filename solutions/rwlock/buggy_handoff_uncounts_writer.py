@@ -1,4 +1,4 @@
-# expect: fail writer-handoff
+# expect: fail writer-preference writer-handoff
 # why: release_write() "hands over" to the next writer by taking it off the waiting count before it is in; in that gap a reader that arrived after it sees no writer at all and gets in first.
 """A readers-writer lock with writer preference and a hand-off between writers."""
 

@@ -37,7 +37,7 @@ SOLUTION_STUDENTS = {
     "brian": "correct_semaphore.py",
     "chen": "buggy_ignores_n.py",
     "dora": "buggy_class_state.py",
-    "emil": "buggy_multiprocessing.py",
+    "emil": "buggy_unlocked.py",
 }
 HOSTILE = {
     "sleeper": "import time\nwhile True:\n    time.sleep(1)\n",
@@ -349,7 +349,7 @@ def test_gradebook_says_how_each_check_ended_when_and_what_was_graded(
     chen = book["chen"]  # ignores n: fails increments-add-up, so the explorer check is skipped
     assert (chen["increments-add-up"], chen["increments-add-up status"]) == ("0", "failed")
     assert chen["no-lost-updates status"] == "skipped" and chen["imports status"] == "passed"
-    assert book["emil"]["allowed-modules status"] == "failed"
+    assert book["emil"]["no-lost-updates status"] == "failed"
     assert book["sleeper"]["imports status"] == "timeout"
     for student, row in book.items():
         folder = class_dir / f"{ASSIGNMENT}{student}"

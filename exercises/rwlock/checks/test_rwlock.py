@@ -14,6 +14,7 @@ import time
 from types import SimpleNamespace
 
 from grader.explore import primitives as modelled
+from grader.explore import runtime
 from grader.harness import CheckFailure
 
 PATIENCE = 5.0  # seconds a correct lock may take to let a thread in, on a loaded machine
@@ -299,9 +300,9 @@ def test_writer_preference(submission, explorer, rng):
                                     "lock before that writer: the order was " + " -> ".join(log))
     # Several waiting writers (2 or 3) and a stream of readers arriving after them (1 or 2),
     # under the explorer: the lock passes from writer to writer before any of those readers.
-    # A reader holds the lock while the writers arrive and block; virtual time moves on only
-    # when no thread can run, so when the readers wake up every writer not yet in is provably
-    # waiting inside acquire_write.
+    # A reader holds the lock while the writers arrive; each later reader arrives only once
+    # every writer not yet in provably waits inside acquire_write (the explorer knows who is
+    # blocked), and the first reader leaves only once those readers wait or are done.
     _writers_first(submission, explorer, rng.choice((2, 3)), rng.choice((1, 2)))
 
 
@@ -309,9 +310,14 @@ def _writers_first(submission, explorer, writers: int, readers: int) -> None:
     def setup():
         return SimpleNamespace(lock=submission.RWLock(), entered=[], bad=[])
 
+    writer_names = [f"writer_{k + 1}" for k in range(writers)]
+    writer_threads = [f"T{k + 2}" for k in range(writers)]  # T1 is the first reader
+    reader_threads = [f"T{writers + 2 + k}" for k in range(readers)]
+
     def first_reader(s):
         s.lock.acquire_read()
-        modelled.sleep(2)
+        _until_waiting(writer_threads, "acquire_write()")
+        _until_waiting(reader_threads, "acquire_read()")
         s.lock.release_read()
 
     def writer(name: str):
@@ -324,9 +330,10 @@ def _writers_first(submission, explorer, writers: int, readers: int) -> None:
         run.__name__ = name
         return run
 
-    def reader(name: str, arrival: float):
+    def reader(name: str):
         def run(s):
-            modelled.sleep(arrival)
+            _until_waiting([t for t, w in zip(writer_threads, writer_names)
+                            if w not in s.entered], "acquire_write()")
             waiting = [w for w in writer_names if w not in s.entered]
             s.lock.acquire_read()
             overtaken = [w for w in waiting if w not in s.entered]
@@ -339,9 +346,8 @@ def _writers_first(submission, explorer, writers: int, readers: int) -> None:
         run.__name__ = name
         return run
 
-    writer_names = [f"writer_{k + 1}" for k in range(writers)]
     threads = [first_reader, *(writer(w) for w in writer_names),
-               *(reader(f"reader_{k + 2}", 1 + k / 4) for k in range(readers))]
+               *(reader(f"reader_{k + 2}") for k in range(readers))]
 
     def invariant(s):
         assert not s.bad, s.bad[0] + ": readers that arrive after a waiting writer wait."
@@ -378,26 +384,43 @@ def test_writer_handoff(submission, explorer):
 # -- interleavings (explorer) ---------------------------------------------------------
 
 
+def _until_waiting(threads: list[str], what: str) -> None:
+    """Under the explorer: disable the calling thread (not spinning) until each of `threads`
+    (scheduler names, T1, T2, ...) waits inside the learner's call or has ended, and nothing
+    but such waiting can happen: no other thread can run or is about to wake. Then "it waits"
+    is a fact about the lock, not about how far its code got (a writer stalled on the lock's
+    own mutex, held by a thread that can still run, has not started waiting yet), whatever
+    the scheduler, or a timeout it fired early, did before."""
+    me = runtime.current()
+
+    def waiting() -> bool:
+        names = {other.name for other in me.sched.threads}
+        if not all(name in names for name in threads):
+            return False  # not started yet
+        for other in me.sched.threads:
+            if other is me or other.state == runtime.DONE:
+                continue
+            if other.state != runtime.BLOCKED or other.blocked is None:
+                return False  # it can still run
+            if other.blocked.label.startswith("until "):
+                if other.name in threads:
+                    return False  # not inside the learner's call yet
+                continue
+            if other.pred is not None and other.pred():
+                return False  # what it waits for has come: it is about to run
+        return True
+
+    me.sched.block(me, waiting, None,
+                   runtime.Blocked(f"until {', '.join(threads)} wait in {what}"))
+
+
 def _handoff_under_interleavings(submission, explorer) -> None:
     """The hand-off of `test_writer_handoff` in every interleaving: the first writer releases
     only once the second writer waits inside acquire_write() and a reader arrived after it
     waits inside acquire_read(); whatever the scheduler does then, the writer goes first."""
-    from grader.explore import runtime
 
     def until(s, thread: str, what: str) -> None:
-        # Disabled (not spinning) until `thread` waits inside the learner's call: the
-        # explorer knows which threads are blocked, so "it already waits" is a fact here.
-        me = runtime.current()
-
-        def waits() -> bool:
-            for other in me.sched.threads:
-                if other.name == thread:
-                    return other.state == runtime.DONE or (
-                        other.state == runtime.BLOCKED and other.blocked is not None
-                        and not other.blocked.label.startswith("until "))
-            return False  # not started yet
-
-        me.sched.block(me, waits, None, runtime.Blocked(f"until {thread} waits in {what}"))
+        _until_waiting([thread], what)
 
     def first(s):
         s.lock.acquire_write()
