@@ -216,24 +216,26 @@ def test_total_consistent(submission, explorer, rng):
 
     def one(s):
         s.bank.transfer(first, second, 3)
+        s.bank.transfer(second, first, 1)
 
     def two(s):
         s.bank.transfer(third, fourth, 4)
+        s.bank.transfer(fourth, third, 2)
 
     def audit_disjoint(s):
-        for _ in range(2):
+        for _ in range(3):
             s.totals.append(s.bank.total())
 
     def disjoint_invariant(s):
         wrong = [t for t in s.totals if t != 10 * n]
         assert not wrong, (
-            f"total() returned {wrong[0]} while transfer({first}, {second}, 3) and "
-            f"transfer({third}, {fourth}, 4), which share no account, were running; the bank "
-            f"always holds {10 * n}."
+            f"total() returned {wrong[0]} while transfers between accounts {first} and "
+            f"{second} and between accounts {third} and {fourth}, which share no account, were "
+            f"running; the bank always holds {10 * n}."
         )
 
     explorer.check(disjoint_setup, [one, two, audit_disjoint], invariant=disjoint_invariant,
-                   runs=RUNS, name="total() against two transfers on disjoint accounts")
+                   runs=2 * RUNS, name="total() against transfers on disjoint accounts")
 
 
 def _conserved(n: int, initial: int):
