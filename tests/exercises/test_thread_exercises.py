@@ -3,13 +3,14 @@
 Every solution file in `solutions/<id>/` names what it expects in its first line:
 `# expect: pass` (reference and correct styles: every check passes) or
 `# expect: fail CHECK [CHECK ...]` (known-buggy: the first named check must fail). The
-fast tests grade each solution once; the `slow` ones grade each under 20 seeds, the whole
+fast tests grade each solution once; the `slow` ones grade each under SEEDS (20 unless GRADER_TEST_SEEDS says), the whole
 submission for correct ones and the named check (with the checks it needs) for buggy ones.
 (`counter`'s twenty-seed run is tests/spine/test_counter_solutions.py, through `grader validate`.)
 """
 
 from __future__ import annotations
 
+import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,7 +25,8 @@ from grader.spec import load_exercise
 REPO = Path(__file__).resolve().parents[2]
 EXERCISES = ["counter", "bank", "bounded-buffer", "rwlock", "barrier", "lazy"]
 SLOW_EXERCISES = [e for e in EXERCISES if e != "counter"]
-SEEDS = range(1, 21)
+#: seeds of the slow tests: 20 by default; CI sets fewer (GRADER_TEST_SEEDS) to fit its budget
+SEEDS = range(1, 1 + int(os.environ.get("GRADER_TEST_SEEDS", "20")))
 NOT_PASSING = {Status.FAILED, Status.ERROR, Status.TIMEOUT}
 
 
@@ -145,18 +147,18 @@ def test_buggy_solution_fails_its_named_check(solution):
     assert verdict is None, verdict
 
 
-# -- twenty seeds each (slow) ---------------------------------------------------------
+# -- SEEDS each (slow) ---------------------------------------------------------------
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("solution", SLOW_CORRECT, ids=str)
-def test_correct_solution_passes_under_20_seeds(solution):
+def test_correct_solution_passes_under_every_seed(solution):
     wrong = _verdicts(solution, SEEDS)
     assert not wrong, "\n".join(wrong)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("solution", SLOW_BUGGY, ids=str)
-def test_buggy_solution_fails_its_named_check_under_20_seeds(solution):
+def test_buggy_solution_fails_its_named_check_under_every_seed(solution):
     wrong = _verdicts(solution, SEEDS)
     assert not wrong, "\n".join(wrong)

@@ -5,7 +5,9 @@ rwlock, pmap, supervisor and pipeline once, two gradings at a time, while our ow
 load generator keeps two CPU burners per core busy. Every check must pass: a grade
 must not depend on the machine's load. (That their buggy twins fail is what the
 per-exercise solution tests prove, on an idle machine and under every seed.)
-Marked slow: it takes minutes.
+Marked `load`: it takes many minutes and loads the whole machine, so the default run (and CI,
+which runs other timing checks beside it) leaves it out; run it alone with `pytest -m load
+tests/processes/test_under_load.py`.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ def test_load_generator_burns_cpu_and_stops() -> None:
                    for pid in pids), "a burner outlived its block"
 
 
-@pytest.mark.slow
+@pytest.mark.load
 def test_correct_solutions_pass_under_load() -> None:
     solutions = _correct()
     assert len(solutions) >= 10
