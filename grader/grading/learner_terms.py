@@ -35,9 +35,11 @@ _WORK_FOLDER = re.compile(r"(?<![\w.])/(?:[^\s\"'():,/]+/)*grader-[^\s\"'():,/]+
 _FRAME = re.compile(r'^(\s*)File "([^"]+)", line (\d+)(, in .*)?$')
 _CARETS = re.compile(r"^\s*[\^~]+\s*$")
 _FOUND_BY = re.compile(
-    r"Scenario (?P<name>'[^']*'|\"[^\"]*\"): found by \S+ on schedule (?P<n>\d+) of (?P<m>\d+)"
-    r"(?: \(seed -?\d+\))?(?:; after shrinking, \d+ scheduling choices? differs?"
-    r" from letting the running thread go on\.)?"
+    r"Scenario (?P<name>'[^']*'|\"[^\"]*\"): found by (?:the bounded search \(up to "
+    r"(?P<bound>\d+) preemptions?\)|\S+) on schedule (?P<n>\d+)(?: of (?P<m>\d+))?"
+    r"(?: \(seed -?\d+\))?(?: \(under any seed\))?(?: after the bounded search \([^)]*\))?"
+    r"(?:; after shrinking, \d+ scheduling choices? differs? from letting the running thread"
+    r" go on\.)?"
 )
 _REPLAYED = re.compile(
     r"Scenario (?P<name>'[^']*'|\"[^\"]*\"), replayed schedule (?P<id>\S+): \d+ scheduling "
@@ -85,6 +87,12 @@ def explorer_account(details: str) -> str:
     """The explorer's sentence on how it found a schedule, without its internals."""
 
     def found(match: re.Match[str]) -> str:
+        if match["bound"] is not None:  # the systematic search: the same schedule every time
+            bound = match["bound"]
+            return _scenario(match["name"], f"the explorer found this on schedule "
+                             f"{match['n']} of its search through every schedule with up to "
+                             f"{bound} preemption{'s' if bound != '1' else ''}, the same way "
+                             "every time.")
         return _scenario(match["name"], f"the explorer found this on schedule {match['n']} "
                          f"of the {match['m']} it tried.")
 

@@ -64,8 +64,12 @@ def bwrap_root_args() -> list[str]:
             args += ["--symlink", os.readlink(host), f"/{name}"]
         elif host.is_dir():
             args += ["--ro-bind", str(host), f"/{name}"]
-    return args + ["--ro-bind", "/sys", "/sys", "--proc", "/proc", "--dev", "/dev",
-                   "--tmpfs", "/tmp"]
+    args += ["--ro-bind", "/sys", "/sys", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    # the interpreter's environment and the checkout, where they live under /tmp (a CI clone)
+    for needed in sorted({Path(sys.prefix).resolve(), REPO.resolve()}):
+        if Path("/tmp") in needed.parents:
+            args += ["--ro-bind", str(needed), str(needed)]
+    return args
 
 
 def test_run_autograder_grades_the_submission_mounted_at_autograder(tmp_path):

@@ -141,13 +141,14 @@ def test_a_missing_name_fails_one_check_and_the_rest_say_why_they_were_skipped(
 
 @pytest.mark.parametrize("make", ["syntax-error", "empty-folder"])
 def test_code_that_cannot_be_read_passes_nothing(tmp_path: Path, make: str) -> None:
+    # bounded-buffer, since it forbids modules (so it has an allowed-modules check to tick)
     if make == "syntax-error":
-        submission = tmp_path / "counter.py"
-        submission.write_text("class Counter:\n    def __init__(self\n")
+        submission = tmp_path / "bounded_buffer.py"
+        submission.write_text("class BoundedBuffer:\n    def __init__(self\n")
     else:
         submission = tmp_path / "empty"
         submission.mkdir()
-    code, result, _ = check_json("counter", submission, tmp_path)
+    code, result, _ = check_json("bounded-buffer", submission, tmp_path)
     assert code == 1 and result.score == 0
     assert [c.id for c in result.checks if c.status is Status.PASSED] == []
     allowed = by_id(result)["allowed-modules"]
