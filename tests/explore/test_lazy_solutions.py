@@ -75,8 +75,6 @@ def scenarios(module):
                invariant=lambda s: invariant(s, 2))
 
 
-@pytest.mark.skipif(not (SOLUTIONS / "correct_cached_property.py").exists(),
-                    reason="the solution is not in this checkout")
 def test_cached_property_lazy_passes_under_20_seeds_in_the_model(lazies):
     module = lazies("correct_cached_property")
     for seed in range(20):
