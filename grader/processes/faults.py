@@ -62,6 +62,19 @@ def hang(seconds: float = 60.0) -> None:
         time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
 
 
+def hang_holding(megabytes: int = 256, seconds: float = 60.0) -> None:
+    """Hang like `hang`, holding `megabytes` of touched memory, as a worker with data does.
+
+    Such a worker takes milliseconds to die once killed (the kernel frees its pages), so a
+    supervisor that kills it without reaping it cannot count on multiprocessing's own
+    clean-up, run when it starts the next worker, to reap it by chance.
+    """
+    held = bytearray(megabytes << 20)
+    for offset in range(0, len(held), 4096):
+        held[offset] = 1
+    hang(seconds)
+
+
 def spin(seconds: float = 60.0) -> None:
     """Burn CPU for `seconds` of wall time: a hang that a sleeping-only watchdog would miss."""
     deadline = time.monotonic() + seconds

@@ -313,9 +313,12 @@ def test_nothing_left(submission: ModuleType) -> None:
                           (faults.hang, (60.0,)), (faults.return_value, (3,))],
              watch=watch, workers=2, timeout=short_timeout(), retries=0)
     _no_leftovers(watch, "After run_isolated returned")
+    # The hanging task holds memory, as a real worker does, so once killed it takes
+    # milliseconds to die: multiprocessing reaps dead children when it starts the next one,
+    # and a worker that died quickly would be reaped by that chance, not by the supervisor.
     with ProcessWatch() as watch:
         _run(submission, [(faults.exit_now, (2,)), (faults.return_value, (1,)),
-                          (faults.hang, (60.0,)), (faults.die_by_signal, (9,))],
+                          (faults.hang_holding, (256, 60.0)), (faults.die_by_signal, (9,))],
              watch=watch, workers=2, timeout=short_timeout(), retries=1)
     _no_leftovers(watch, "After run_isolated returned (retries=1: every attempt's worker counts)")
 
