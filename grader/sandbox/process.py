@@ -110,13 +110,36 @@ def cgroup_support() -> dict[str, tuple[bool, str]]:
     return cgroups.probe(_cgroup_layout())
 
 
-def sweep_marker(marker: str, exclude: set[int] | None = None) -> int:
+def sweep_marker(marker: str, exclude: set[int] | None = None, settle_s: float = 2.0) -> int:
     """SIGKILL every process whose environment or argv carries `marker`; returns the count.
 
     The last line of defence, for a run whose supervisor was killed: a process that
     re-executed itself with a clean environment escapes this sweep (cgroups and the pid
-    namespace do not depend on it)."""
-    killed = 0
+    namespace do not depend on it). Sweeps again while a pass still finds someone (a process
+    may fork between two looks), and waits up to `settle_s` for the killed to be dead, so
+    that nothing the run started is still running when the sweep returns."""
+    killed: dict[int, psutil.Process] = {}
+    for _ in range(5):
+        found = [proc for proc in _marked(marker, exclude) if proc.pid not in killed]
+        if not found:
+            break
+        for proc in found:
+            try:
+                proc.kill()
+                killed[proc.pid] = proc
+            except (psutil.NoSuchProcess, psutil.AccessDenied, OSError):
+                continue
+    deadline = time.monotonic() + settle_s
+    pending = list(killed.values())
+    while pending and time.monotonic() < deadline:
+        pending = [proc for proc in pending if _alive(proc)]
+        if pending:
+            time.sleep(0.005)
+    return len(killed)
+
+
+def _marked(marker: str, exclude: set[int] | None) -> list[psutil.Process]:
+    found = []
     me = os.getpid()
     for proc in psutil.process_iter(["pid", "status"]):
         if proc.pid == me or (exclude and proc.pid in exclude):
@@ -124,13 +147,19 @@ def sweep_marker(marker: str, exclude: set[int] | None = None) -> int:
         if proc.info["status"] == psutil.STATUS_ZOMBIE:
             continue
         try:
-            hit = marker in " ".join(proc.cmdline()) or proc.environ().get(MARKER_ENV) == marker
-            if hit:
-                proc.kill()
-                killed += 1
+            if marker in " ".join(proc.cmdline()) or proc.environ().get(MARKER_ENV) == marker:
+                found.append(proc)
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess, OSError):
             continue
-    return killed
+    return found
+
+
+def _alive(proc: psutil.Process) -> bool:
+    """Still running (a zombie has died: only its parent's wait is missing)."""
+    try:
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except (psutil.NoSuchProcess, psutil.ZombieProcess):
+        return False
 
 
 class SupervisedChild:
