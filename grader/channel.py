@@ -4,7 +4,7 @@ The child writes records with `send`; the parent reads them with a
 `RecordReader`, which never holds more than `max_record` bytes of an
 unfinished record and reports malformed input instead of trusting it.
 Neither end interprets the records: that is `harness` (child) and `grading`
-(parent) business.
+(parent) business. `progress()` is the one beacon lower layers (the explorer) may raise.
 """
 
 from __future__ import annotations
@@ -17,6 +17,29 @@ from typing import Any
 MAX_RECORD = 4 << 20  # one record (a check result with its trace) stays well under this
 
 _send_lock = threading.Lock()
+
+#: What `progress()` calls: the harness points it at the results channel while a check runs.
+_progress_hook: list = [None]
+
+
+def set_progress(hook: Any) -> None:
+    """Install (or, with None, remove) what `progress()` calls."""
+    _progress_hook[0] = hook
+
+
+def progress() -> None:
+    """Say that the running check is making progress (the explorer calls it per schedule).
+
+    A check that keeps making progress is not stuck, so the parent lets it run past its time
+    budget on a slow or loaded machine (up to a cap); a check that makes none is timed out
+    at its budget. Never raises: a beacon must not change a verdict.
+    """
+    hook = _progress_hook[0]
+    if hook is not None:
+        try:
+            hook()
+        except Exception:  # noqa: BLE001
+            pass
 
 
 def send(fd: int, record: dict[str, Any], *, _write=os.write, _dumps=json.dumps,

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from grader import channel
 from grader.explore import fallback, instrument, runtime
 from grader.explore.runtime import (
     Abort,
@@ -272,6 +273,7 @@ def run_once(scenario: _Scenario, strategy: Strategy, *, record: bool = False,
         t.join(5.0)
     if sched.footprint is not None and sched.choices:
         sched.footprints.append(sched.footprint)
+    channel.progress()  # a schedule ran to its end: the check is not stuck
     return RunResult(sched.failure, sched.log, sched.steps, sched.choices, sched.records,
                      [t.name for t in sched.threads], sched.enabled_log,
                      list(sched.races.values()), sched.footprints, sched.bases)

@@ -47,6 +47,17 @@ SOURCE_LIMIT = 200_000  # bytes of learner source kept for the report
 OUTPUT_SHOWN = 8_000  # bytes of learner output kept in the result
 STARTUP_SECONDS = 20.0  # interpreter + pytest start-up allowance before the first check starts
 MAX_SUBMISSION_BYTES = 5 << 20
+#: A check that keeps reporting progress (the explorer finishing schedules) may run up to this
+#: many times its budget: on a loaded machine its schedules are slower, not stuck.
+PROGRESS_CAP = 4.0
+
+
+def _check_limit(start: float, budget: float, last_progress: float | None) -> float:
+    """When the running check times out: `budget` seconds after it started, or after its last
+    progress record if it made progress since, and never later than PROGRESS_CAP budgets."""
+    if last_progress is None:
+        return start + budget
+    return min(start + PROGRESS_CAP * budget, max(start + budget, last_progress + budget))
 MAX_SUBMISSION_FILES = 200
 
 
@@ -431,6 +442,7 @@ class _Driver:
         reader = RecordReader()
         current: str | None = None
         current_start = 0.0
+        last_progress: float | None = None  # the running check's last progress record
         started_at = time.monotonic()
         idle_since = started_at  # the start, then the last result: the gap between checks
         expected = list(ids)
@@ -442,11 +454,14 @@ class _Driver:
                 now = time.monotonic()
                 check_budget = (self.exercise.check(current).budget(self.exercise.limits)
                                 if current else self.exercise.limits.check_seconds)
-                limit = (current_start + check_budget) if current else (idle_since + STARTUP_SECONDS
-                                                                        + check_budget)
+                if current:
+                    limit = _check_limit(current_start, check_budget, last_progress)
+                else:
+                    limit = idle_since + STARTUP_SECONDS + check_budget
                 limit = min(limit, self.deadline)
                 if now >= limit:
-                    self._timeout(child, current, expected, check_budget)
+                    self._timeout(child, current, expected,
+                                  round(limit - current_start) if current else check_budget)
                     break
                 ready, _, _ = select.select([fd], [], [], min(limit - now, 0.5))
                 if not ready:
@@ -476,6 +491,7 @@ class _Driver:
                             aborted = True
                             break
                         current, current_start = check_id, time.monotonic()
+                        last_progress = None
                     elif event == "result":
                         check_id = record.get("check")
                         if check_id not in expected or (current is not None
@@ -493,6 +509,9 @@ class _Driver:
                             child.kill("a needed check did not pass")
                             aborted = True
                             break
+                    elif event == "progress":
+                        if current is not None and record.get("check") == current:
+                            last_progress = time.monotonic()
                     elif event == "coverage":
                         self._merge_coverage(record.get("files"))
                     elif event == "internal-error":

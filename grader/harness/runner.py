@@ -3,6 +3,7 @@
 Records sent over the results channel, in order:
   {"event": "hello", "pid": N}
   {"event": "start", "check": ID}
+  {"event": "progress", "check": ID}      (while it runs, at most twice a second: not stuck)
   {"event": "result", "check": ID, "status": S, "failure": {...} | null, "duration_s": F}
   {"event": "coverage", "files": {name: {"executed": [...], "statements": [...]}}}
   {"event": "done"}
@@ -214,6 +215,7 @@ class Reporter:
                             "failure": None}
             _explored()  # forget explorations outside any check
             SEND(self.fd, {"event": "start", "check": check_id})
+            channel.set_progress(_beacon(self.fd, check_id))
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_pyfunc_call(self, pyfuncitem: Any) -> Any:
@@ -302,7 +304,25 @@ class Reporter:
         explored = _explored()
         if explored:
             record["exploration"] = explored
+        channel.set_progress(None)
         SEND(self.fd, record)
+
+
+#: At most one progress record per this many seconds: the parent needs a pulse, not a log.
+BEACON_SECONDS = 0.5
+
+
+def _beacon(fd: int, check_id: str) -> Any:
+    """What `channel.progress()` calls while `check_id` runs: a rate-limited progress record."""
+    last = [time.monotonic()]
+
+    def beacon() -> None:
+        now = time.monotonic()
+        if now - last[0] >= BEACON_SECONDS:
+            last[0] = now
+            SEND(fd, {"event": "progress", "check": check_id})
+
+    return beacon
 
 
 def _explorer_notes() -> list[str]:

@@ -302,7 +302,76 @@ def _overtaken(events: list) -> str:
     return ""
 
 
+class _Producer:
+    """A producer thread that lives through several turns: it puts what it is handed."""
+
+    def __init__(self, buf, index: int) -> None:
+        self.index = index
+        self._buf = buf
+        self._go = threading.Semaphore(0)
+        self._done = threading.Semaphore(0)
+        self._item = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name=f"producer-{index}", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            self._go.acquire()
+            if self._item is None:
+                return
+            try:
+                self._buf.put(self._item)
+            except BaseException as exc:  # noqa: BLE001 - reported by the check
+                self.error = exc
+            self._done.release()
+
+    def put(self, item) -> None:
+        self._item = item
+        self._go.release()
+        if not self._done.acquire(timeout=10):
+            raise CheckFailure("hang", f"put({item!r}) into a buffer with room for it did not "
+                                       "return within 10 s.")
+        if self.error is not None:
+            raise self.error
+
+    def stop(self) -> None:
+        self._item = None
+        self._go.release()
+        self.thread.join(10)
+
+
+def _producers_taking_turns(submission, order: list[int]) -> None:
+    """Producers that keep their threads put one item each in `order`, one after the other
+    (each put returns before the next starts); the items must come out in that order."""
+    buf = submission.BoundedBuffer(len(order))
+    producers = {p: _Producer(buf, p) for p in sorted(set(order))}
+    put = []
+    try:
+        for p in order:
+            item = (p, sum(1 for q, _ in put if q == p))
+            producers[p].put(item)
+            put.append(item)
+    finally:
+        for producer in producers.values():
+            producer.stop()
+    got = [buf.get() for _ in put]
+    assert got == put, (
+        f"{len(producers)} producer threads put {put} one after the other (each put returned "
+        f"before the next began); get() returned {got}. The first item in must be the first "
+        f"one out, whichever thread put it."
+    )
+
+
 def test_no_loss_no_duplication(submission, explorer, rng):
+    # Producers taking turns, each with its own thread: a fixed order, then one from the seed.
+    # A buffer that keeps items per producer (and serves the producers in some order of its
+    # own) gives them back in another order, whatever the interleaving.
+    _producers_taking_turns(submission, [0, 1, 1, 0])
+    producers = rng.randrange(2, 4)
+    order = list(range(producers)) + [rng.randrange(producers) for _ in range(rng.randrange(3, 6))]
+    rng.shuffle(order)
+    _producers_taking_turns(submission, order)
     # Capacity 1, then a capacity of 2 to 4 from the seed with more items than it holds.
     for capacity, producers, consumers, items in (
             (1, 2, 2, 2), (rng.randrange(2, 5), 2, rng.choice((1, 2)), 3)):
