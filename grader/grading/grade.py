@@ -47,6 +47,7 @@ SOURCE_LIMIT = 200_000  # bytes of learner source kept for the report
 OUTPUT_SHOWN = 8_000  # bytes of learner output kept in the result
 STARTUP_SECONDS = 20.0  # interpreter + pytest start-up allowance before the first check starts
 MAX_SUBMISSION_BYTES = 5 << 20
+MAX_SUBMISSION_FILES = 200
 #: A check that keeps reporting progress (the explorer finishing schedules) may run up to this
 #: many times its budget: on a loaded machine its schedules are slower, not stuck.
 PROGRESS_CAP = 4.0
@@ -58,7 +59,6 @@ def _check_limit(start: float, budget: float, last_progress: float | None) -> fl
     if last_progress is None:
         return start + budget
     return min(start + PROGRESS_CAP * budget, max(start + budget, last_progress + budget))
-MAX_SUBMISSION_FILES = 200
 
 
 class GradingError(Exception):
