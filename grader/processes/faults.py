@@ -69,10 +69,9 @@ def hang_holding(megabytes: int = 256, seconds: float = 60.0) -> None:
     supervisor that kills it without reaping it cannot count on multiprocessing's own
     clean-up, run when it starts the next worker, to reap it by chance.
     """
-    held = bytearray(megabytes << 20)
-    for offset in range(0, len(held), 4096):
-        held[offset] = 1
+    held = b"\1" * (megabytes << 20)  # every page written, so every page resident
     hang(seconds)
+    del held
 
 
 def spin(seconds: float = 60.0) -> None:

@@ -15,6 +15,8 @@ from grader.grading.grade import PROGRESS_CAP, GradeOptions, _check_limit, grade
 from grader.results import Status
 from grader.spec import load_exercise
 
+from .conftest import exercise_folder
+
 BUDGET = 3
 
 SPEC = f"""\
@@ -67,14 +69,7 @@ def test_endless():
 
 @pytest.fixture
 def exercise(tmp_path: Path):
-    folder = tmp_path / "beacon"
-    (folder / "checks").mkdir(parents=True)
-    (folder / "starter").mkdir()
-    (folder / "starter" / "beacon.py").write_text("")
-    (folder / "statement.md").write_text("# Beacons\n")
-    (folder / "checks" / "test_beacon.py").write_text(CHECKS)
-    (folder / "exercise.yaml").write_text(SPEC)
-    return load_exercise(folder)
+    return load_exercise(exercise_folder(tmp_path, SPEC, CHECKS, name="beacon"))
 
 
 def test_the_limit_follows_progress_up_to_the_cap():

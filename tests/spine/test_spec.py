@@ -10,7 +10,7 @@ import pytest
 
 from grader.spec import SpecError, json_schema, load_exercise, load_exercise_file, parse_exercise
 
-from .conftest import ROOT, run_grader
+from .conftest import ROOT, exercise_folder, run_grader
 
 GOOD = """\
 id: demo
@@ -25,19 +25,8 @@ checks:
 """
 
 
-def _exercise_folder(tmp_path: Path, yaml_text: str, checks: str = "def test_works():\n    pass\n"):
-    folder = tmp_path / "demo"
-    (folder / "checks").mkdir(parents=True)
-    (folder / "starter").mkdir()
-    (folder / "starter" / "demo.py").write_text("")
-    (folder / "statement.md").write_text("# Demo\n")
-    (folder / "checks" / "test_demo.py").write_text(checks)
-    (folder / "exercise.yaml").write_text(yaml_text)
-    return folder
-
-
 def test_a_good_spec_loads_with_builtin_checks_first(tmp_path):
-    exercise = load_exercise_file(_exercise_folder(tmp_path, GOOD) / "exercise.yaml")
+    exercise = load_exercise_file(exercise_folder(tmp_path, GOOD) / "exercise.yaml")
     assert exercise.version == "2"
     assert [c.id for c in exercise.all_checks] == ["imports", "works"]
     assert exercise.max_score == 2
@@ -94,7 +83,7 @@ def test_checks_needing_each_other_in_a_cycle_are_refused():
 
 
 def test_a_check_without_code_is_an_error_at_load_time(tmp_path):
-    folder = _exercise_folder(tmp_path, GOOD, checks="def test_other():\n    pass\n")
+    folder = exercise_folder(tmp_path, GOOD, checks="def test_other():\n    pass\n")
     with pytest.raises(SpecError) as err:
         load_exercise_file(folder / "exercise.yaml")
     assert "'works' has no code" in str(err.value) and err.value.line == 7
@@ -102,7 +91,7 @@ def test_a_check_without_code_is_an_error_at_load_time(tmp_path):
 
 def test_code_without_a_check_in_the_yaml_is_an_error(tmp_path):
     checks = "def test_works():\n    pass\n\n\ndef test_extra():\n    pass\n"
-    folder = _exercise_folder(tmp_path, GOOD, checks=checks)
+    folder = exercise_folder(tmp_path, GOOD, checks=checks)
     with pytest.raises(SpecError) as err:
         load_exercise_file(folder / "exercise.yaml")
     assert err.value.file.endswith("test_demo.py") and err.value.line == 5
@@ -110,14 +99,14 @@ def test_code_without_a_check_in_the_yaml_is_an_error(tmp_path):
 
 
 def test_a_missing_starter_is_refused(tmp_path):
-    folder = _exercise_folder(tmp_path, GOOD)
+    folder = exercise_folder(tmp_path, GOOD)
     (folder / "starter" / "demo.py").unlink()
     with pytest.raises(SpecError, match="starter"):
         load_exercise_file(folder / "exercise.yaml")
 
 
 def test_the_cli_refuses_a_broken_exercise_with_exit_2(tmp_path):
-    folder = _exercise_folder(tmp_path, GOOD.replace("points: 2", "points: -1"))
+    folder = exercise_folder(tmp_path, GOOD.replace("points: 2", "points: -1"))
     proc = run_grader("check", str(folder), str(ROOT / "solutions/counter/reference.py"))
     assert proc.returncode == 2
     assert "exercise.yaml:9: checks[0].points:" in proc.stderr
