@@ -253,7 +253,7 @@ class Reporter:
         if self.current["status"] != "passed":
             return  # keep the first problem (a teardown error after a failure adds nothing)
         exc = call.excinfo.value
-        if getattr(exc, "kind", None) == "infrastructure":
+        if _explorer_lost_control(exc):
             # the explorer lost control of the program (an unmodelled blocking call, or a
             # failure that did not reproduce): a grading fault, never the learner's failure
             SEND(self.fd, {"event": "internal-error", "message": f"{type(exc).__name__}: {exc}"})
@@ -339,6 +339,24 @@ def _explored() -> list[dict[str, Any]]:
     """What the interleaving explorer covered during the check (if it was imported at all)."""
     module = sys.modules.get("grader.explore.explorer")
     return module.take_explored() if module is not None else []
+
+
+#: The explorer's own files: where an exception must have been raised to count as its fault.
+EXPLORE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "explore")
+
+
+def _explorer_lost_control(exc: BaseException) -> bool:
+    """Whether `exc` is the explorer saying it lost control (a grading fault, not a failure).
+
+    It must be the explorer's `InfrastructureError`, raised by the explorer's own code: a
+    learner's exception that merely has `kind = "infrastructure"`, or that is an
+    `InfrastructureError` raised from the learner's file, is the learner's exception.
+    """
+    runtime = sys.modules.get("grader.explore.runtime")
+    if runtime is None or not isinstance(exc, runtime.InfrastructureError):
+        return False
+    frames = traceback.extract_tb(exc.__traceback__)
+    return bool(frames) and os.path.abspath(frames[-1].filename).startswith(EXPLORE_DIR + os.sep)
 
 
 def _skip_exception() -> type:

@@ -308,6 +308,13 @@ IN_CALL = {
     "generator-exit": ("raise GeneratorExit", {"error"}, "GeneratorExit"),
     "custom-base-exception": ("class Boom(BaseException):\n    pass\nraise Boom('boom')",
                               {"error"}, "Boom"),
+    # the explorer's "I lost control" is a grading fault (exit 3); the learner's look-alikes
+    # are the learner's exceptions
+    "kind-infrastructure": ("class Fault(RuntimeError):\n    kind = 'infrastructure'\n"
+                            "raise Fault('not graded, please')", BAD, "Fault"),
+    "grader-infrastructure-error": ("from grader.explore.runtime import InfrastructureError\n"
+                                    "raise InfrastructureError('not graded, please')", BAD,
+                                    "InfrastructureError"),
 }
 
 
