@@ -97,25 +97,6 @@ class Replay(Strategy):
         return current if current in enabled else enabled[0]
 
 
-class Prefix(Strategy):
-    """Exhaustive search: a fixed prefix of choices, then no preemption."""
-
-    name = "exhaustive"
-
-    def __init__(self, prefix: list[int]) -> None:
-        self.prefix = prefix
-
-    def pick(self, enabled: list[ManagedThread], current: ManagedThread, choice: int
-             ) -> ManagedThread:
-        if choice <= len(self.prefix):
-            want = self.prefix[choice - 1]
-            for t in enabled:
-                if t.index == want:
-                    return t
-        enabled = runnable(enabled)
-        return current if current in enabled else enabled[0]
-
-
 Footprint = dict  # (object number, attribute) -> written; ALL: anything
 
 
