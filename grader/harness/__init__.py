@@ -5,7 +5,8 @@ framed JSON record per check to the parent over the results channel. It never
 imports `grading` or `report`, and trusts nothing the learner's code can touch.
 """
 
+from grader.harness.calls import Call, call_within
 from grader.harness.failures import CheckFailure, fail
 from grader.harness.values import plain
 
-__all__ = ["CheckFailure", "fail", "plain"]
+__all__ = ["Call", "CheckFailure", "call_within", "fail", "plain"]

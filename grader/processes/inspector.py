@@ -5,6 +5,7 @@ Used inside the sandboxed child around a call into learner code:
     with ProcessWatch() as watch:
         result = submission.pmap(fn, items, workers=2)
     watch.leftovers()          # children still running or unreaped (zombies), or orphans
+    watch.require_no_leftovers("When pmap returned")   # or fail the check, kind "leftover"
     watch.busy_overlap_s()     # wall seconds in which two distinct processes both got CPU
 
 A sampler thread polls this process's descendants (psutil) every `interval`
@@ -29,6 +30,8 @@ from types import TracebackType
 from typing import Any
 
 import psutil
+
+from grader.harness.failures import CheckFailure
 
 _HELPER_MARKERS = (
     "multiprocessing.resource_tracker",
@@ -310,6 +313,22 @@ class ProcessWatch:
             if status != psutil.STATUS_ZOMBIE and not is_multiprocessing_helper(proc):
                 found.append(Leftover(seen.pid, seen.name, "orphan", seen.parent))
         return found
+
+    def require_no_leftovers(self, when: str, advice: str = "") -> None:
+        """Fail the check (kind "leftover") if the call left a process behind.
+
+        The message reads "{when}, N child process(es) remained: ...", then `advice`; the
+        failure carries the process table for the report.
+        """
+        left = self.leftovers()
+        if left:
+            raise CheckFailure(
+                "leftover",
+                f"{when}, {len(left)} child process(es) remained: "
+                + "; ".join(x.describe() for x in left[:4]) + "."
+                + (f" {advice}" if advice else ""),
+                processes=[x.as_process_info() for x in left],
+            )
 
     def leaked_fds(self) -> set[int]:
         """Descriptors open after the block that were not open before it."""

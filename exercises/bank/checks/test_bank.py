@@ -6,32 +6,11 @@ import threading
 import time
 from types import SimpleNamespace
 
-from grader.harness import CheckFailure
+from grader.harness import CheckFailure, call_within
 
 # Schedules per scenario. With 300 the known-buggy banks were all caught within the first 40
 # schedules under 20 seeds; 120 keeps a wide margin and the whole grading under 5 s.
 RUNS = 120
-
-
-def _call_within(fn, seconds: float, what: str):
-    """Run `fn` in a daemon thread; return its result, or fail with kind "hang"."""
-    box: dict = {}
-    done = threading.Event()
-
-    def run() -> None:
-        try:
-            box["value"] = fn()
-        except BaseException as exc:  # reported in the caller's thread
-            box["error"] = exc
-        finally:
-            done.set()
-
-    threading.Thread(target=run, daemon=True, name="bank-call").start()
-    if not done.wait(seconds):
-        raise CheckFailure("hang", f"{what} did not return within {seconds:.0f} s.")
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
 
 
 def _balances(bank, n: int) -> list[int]:
@@ -87,9 +66,11 @@ def test_transfers_move_money(submission, explorer, rng):
 
 def test_edge_cases(submission):
     bank = submission.Bank([5, 0])
-    result = _call_within(lambda: bank.transfer(0, 0, 3), 10, "transfer(0, 0, 3)")
+    result = call_within(lambda: bank.transfer(0, 0, 3), 10, "bank-call").value_or_fail(
+        "transfer(0, 0, 3)")
     assert result is True, "transfer(0, 0, 3) with 5 in account 0 must return True (funds suffice)."
-    result = _call_within(lambda: bank.transfer(0, 0, 6), 10, "transfer(0, 0, 6)")
+    result = call_within(lambda: bank.transfer(0, 0, 6), 10, "bank-call").value_or_fail(
+        "transfer(0, 0, 6)")
     assert result is False, "transfer(0, 0, 6) with 5 in account 0 must return False."
     assert _balances(bank, 2) == [5, 0], (
         f"A transfer to the same account must move nothing: expected [5, 0], got {_balances(bank, 2)}."

@@ -7,7 +7,7 @@ import time
 from types import SimpleNamespace
 
 from grader.explore.oplog import lock_operations
-from grader.harness import CheckFailure
+from grader.harness import CheckFailure, call_within
 
 PATIENCE = 5.0  # seconds a correct get() may take on a loaded machine
 
@@ -16,22 +16,10 @@ class Boom(Exception):
     """The failure a test factory raises."""
 
 
-def _call_within(fn, what: str):
-    box: dict = {}
-    done = threading.Event()
-
-    def run() -> None:
-        try:
-            box["value"] = fn()
-        except BaseException as exc:
-            box["error"] = exc
-        finally:
-            done.set()
-
-    threading.Thread(target=run, daemon=True, name="lazy-get").start()
-    if not done.wait(PATIENCE):
-        return None, None, False
-    return box.get("value"), box.get("error"), True
+def _get_within(lazy) -> tuple:
+    """(value, error, finished) of one `lazy.get()` given PATIENCE seconds."""
+    call = call_within(lazy.get, PATIENCE, "lazy-get")
+    return call.value, call.error, call.finished
 
 
 def _counting_factory(fail_first: int = 0, result=None):
@@ -78,14 +66,14 @@ def test_none_is_cached(submission):
 def test_failing_factory_retried(submission, rng):
     factory, calls = _counting_factory(fail_first=1)
     lazy = submission.Lazy(factory)
-    value, error, finished = _call_within(lazy.get, "get()")
+    value, error, finished = _get_within(lazy)
     if not finished:
         raise CheckFailure("hang", "The first get(), whose factory raised, never returned.")
     assert isinstance(error, Boom), (
         f"The factory raised Boom, so the first get() must raise it; it "
         f"{'raised ' + repr(error) if error else 'returned ' + repr(value)}."
     )
-    value, error, finished = _call_within(lazy.get, "get()")
+    value, error, finished = _get_within(lazy)
     if not finished:
         raise CheckFailure("hang", "After a failed attempt, the next get() waited forever "
                                    "instead of calling the factory again.")
@@ -104,7 +92,7 @@ def test_failing_factory_retried(submission, rng):
     factory, calls = _counting_factory(fail_first=failures)
     lazy = submission.Lazy(factory)
     for attempt in range(1, failures + 1):
-        value, error, finished = _call_within(lazy.get, "get()")
+        value, error, finished = _get_within(lazy)
         if not finished:
             raise CheckFailure("hang", f"get() number {attempt}, whose factory raised, never "
                                        f"returned.")
@@ -113,7 +101,7 @@ def test_failing_factory_retried(submission, rng):
             f"call it again and raise what it raised; the factory ran {calls.started} times "
             f"and get() {'raised ' + repr(error) if error else 'returned ' + repr(value)}."
         )
-    value, error, finished = _call_within(lazy.get, "get()")
+    value, error, finished = _get_within(lazy)
     if not finished:
         raise CheckFailure("hang", f"After {failures} failed attempts, the next get() waited "
                                    f"forever instead of calling the factory again.")

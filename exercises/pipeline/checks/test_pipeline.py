@@ -23,6 +23,9 @@ from grader.processes.inspector import ProcessWatch
 #: a correct pipeline needs well under 2 s here; the deadline grows with the measured load
 DEADLINE_S = 12.0
 
+#: what a leftover's message advises
+ADVICE = "Join (or waitpid) every child before returning or raising."
+
 
 def _run(submission: ModuleType, stages: list, items: list,
          watch: ProcessWatch | None = None) -> Any:
@@ -39,18 +42,6 @@ def _run(submission: ModuleType, stages: list, items: list,
             f"{limit:.0f}s: something waits for something that never comes.",
             processes=stuck,
         ) from None
-
-
-def _no_leftovers(watch: ProcessWatch, when: str) -> None:
-    left = watch.leftovers()
-    if left:
-        raise CheckFailure(
-            "leftover",
-            f"{when}, {len(left)} child process(es) remained: "
-            + "; ".join(x.describe() for x in left[:4])
-            + ". Join (or waitpid) every child before returning or raising.",
-            processes=[x.as_process_info() for x in left],
-        )
 
 
 def test_no_stages(submission: ModuleType) -> None:
@@ -144,7 +135,7 @@ def _expect_runtime_error(submission: ModuleType, stages: list, items: list, sta
         if needed not in message:
             raise CheckFailure("error-message", f"When {what}, the RuntimeError should mention "
                                                 f"{needed!r}; its message was {message!r}.")
-    _no_leftovers(watch, f"After the RuntimeError for {what}")
+    watch.require_no_leftovers(f"After the RuntimeError for {what}", ADVICE)
 
 
 def test_stage_error(submission: ModuleType, rng: Any) -> None:
@@ -195,11 +186,11 @@ def test_children_reaped(submission: ModuleType) -> None:
     if not isinstance(got, list) or not got or os.getpid() in got[0]:
         raise CheckFailure("not-processes", "run_pipeline ran its stages in the calling process, "
                                             "so there are no children to reap.")
-    _no_leftovers(watch, "After run_pipeline returned")
+    watch.require_no_leftovers("After run_pipeline returned", ADVICE)
     with ProcessWatch() as failing:
         try:
             _run(submission, [partial(tasks.fail_on, bad=3), partial(tasks.add, n=1)], list(range(10)),
                  watch=failing)
         except RuntimeError:
             pass
-    _no_leftovers(failing, "After run_pipeline raised for a failing stage")
+    failing.require_no_leftovers("After run_pipeline raised for a failing stage", ADVICE)

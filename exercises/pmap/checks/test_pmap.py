@@ -26,6 +26,9 @@ from grader.processes.inspector import ProcessWatch
 #: the idle-machine floor of a call's deadline; it grows with the measured load
 DEADLINE_S = 20.0
 
+#: what a leftover's message advises
+ADVICE = "Stop and join every worker before pmap returns or raises."
+
 
 def _pmap(submission: ModuleType, fn: Any, items: list, workers: int,
           watch: ProcessWatch | None = None, deadline_s: float = DEADLINE_S) -> Any:
@@ -40,18 +43,6 @@ def _pmap(submission: ModuleType, fn: Any, items: list, workers: int,
             f"{deadline_s:.0f}s.",
             processes=[p.as_process_info(note="killed by the grader") for p in exc.watch.workers],
         ) from None
-
-
-def _no_leftovers(watch: ProcessWatch, when: str) -> None:
-    left = watch.leftovers()
-    if left:
-        raise CheckFailure(
-            "leftover",
-            f"{when}, {len(left)} child process(es) remained: "
-            + "; ".join(x.describe() for x in left[:4])
-            + ". Stop and join every worker before pmap returns or raises.",
-            processes=[x.as_process_info() for x in left],
-        )
 
 
 def test_results(submission: ModuleType, rng: random.Random) -> None:
@@ -158,7 +149,7 @@ def test_exceptions(submission: ModuleType) -> None:
             else:
                 raise CheckFailure("no-error", f"When fn raises {exc_type.__name__} for one "
                                                "item, pmap returned normally.")
-        _no_leftovers(watch, f"After pmap raised {exc_type.__name__}")
+        watch.require_no_leftovers(f"After pmap raised {exc_type.__name__}", ADVICE)
 
 
 def test_stops_on_error(submission: ModuleType) -> None:
@@ -178,13 +169,13 @@ def test_stops_on_error(submission: ModuleType) -> None:
         else:
             raise CheckFailure("no-error", "When fn raises for item 0, pmap returned normally.")
         elapsed = time.monotonic() - start
-    _no_leftovers(watch, f"Right after pmap raised ({elapsed:.1f}s after the call)")
+    watch.require_no_leftovers(f"Right after pmap raised ({elapsed:.1f}s after the call)", ADVICE)
 
 
 def test_nothing_left(submission: ModuleType) -> None:
     with ProcessWatch() as watch:
         _pmap(submission, tasks.burn, [2000] * 8, 2, watch=watch)
-    _no_leftovers(watch, "After pmap returned")
+    watch.require_no_leftovers("After pmap returned", ADVICE)
 
 
 def test_mixed_calls(submission: ModuleType, rng: random.Random) -> None:
@@ -201,4 +192,5 @@ def test_mixed_calls(submission: ModuleType, rng: random.Random) -> None:
             raise CheckFailure("results", f"pmap(times {k}, {len(items)} items, "
                                           f"workers={workers}) returned {str(got)[:80]}, "
                                           f"expected {str(want)[:80]}.")
-        _no_leftovers(watch, f"After pmap({len(items)} items, workers={workers}) returned")
+        watch.require_no_leftovers(
+            f"After pmap({len(items)} items, workers={workers}) returned", ADVICE)

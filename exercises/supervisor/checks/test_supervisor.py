@@ -71,17 +71,6 @@ def _expect(got: list, want: list, names: list[str], context: str) -> None:
                                           f"{expected!r} but gave {outcome!r}.")
 
 
-def _no_leftovers(watch: ProcessWatch, when: str) -> None:
-    left = watch.leftovers()
-    if left:
-        raise CheckFailure(
-            "leftover",
-            f"{when}, {len(left)} worker process(es) remained: "
-            + "; ".join(x.describe() for x in left[:4]) + ".",
-            processes=[x.as_process_info() for x in left],
-        )
-
-
 def test_worker_processes(submission: ModuleType) -> None:
     got = _run(submission, [(faults.worker_pid, ())] * 4, workers=2, timeout=10, retries=0)
     pids = {o[1] for o in got if isinstance(o, tuple) and len(o) == 2 and o[0] == "ok"}
@@ -170,7 +159,7 @@ def test_crashes(submission: ModuleType) -> None:
                    workers=2, timeout=10, retries=0)
     want = [("crashed", how) if how else ("ok", "alive") for _, _, how, _ in cases]
     _expect(got, want, [name for *_, name in cases], "Tasks whose worker dies (retries=0)")
-    _no_leftovers(watch, "After run_isolated returned")
+    watch.require_no_leftovers("After run_isolated returned")
 
 
 def test_timeouts(submission: ModuleType, scratch: Path) -> None:
@@ -182,7 +171,7 @@ def test_timeouts(submission: ModuleType, scratch: Path) -> None:
     _expect(got, [("timeout", None), ("ok", "quick"), ("timeout", None)],
             ["sleeps for a minute", "returns after 0.05 s", "spins the CPU for a minute"],
             "Tasks with timeout=1.0")
-    _no_leftovers(watch, "After tasks timed out")
+    watch.require_no_leftovers("After tasks timed out")
     got = _run(submission, [(faults.slow_value, ("in time", 0.3))], workers=1, timeout=5.0)
     _expect(got, [("ok", "in time")], ["takes 0.3 s"], "A task well inside timeout=5")
     # the timeout counts from the task's start: workers that take long to start up are fine
@@ -258,7 +247,7 @@ def test_killed_from_outside(submission: ModuleType, scratch: Path) -> None:
     if not (isinstance(got[4], tuple) and got[4][0] == "ok"):
         raise CheckFailure("outcome", f"The task that kills idle workers beside it should give "
                                       f"('ok', [pids]) but gave {got[4]!r}.")
-    _no_leftovers(watch, "After idle workers were killed from outside")
+    watch.require_no_leftovers("After idle workers were killed from outside")
 
 
 def test_isolation(submission: ModuleType) -> None:
@@ -312,7 +301,7 @@ def test_nothing_left(submission: ModuleType) -> None:
         _run(submission, [(faults.return_value, (1,)), (faults.exit_now, (2,)),
                           (faults.hang, (60.0,)), (faults.return_value, (3,))],
              watch=watch, workers=2, timeout=short_timeout(), retries=0)
-    _no_leftovers(watch, "After run_isolated returned")
+    watch.require_no_leftovers("After run_isolated returned")
     # The hanging task holds memory, as a real worker does, so once killed it takes
     # milliseconds to die: multiprocessing reaps dead children when it starts the next one,
     # and a worker that died quickly would be reaped by that chance, not by the supervisor.
@@ -320,7 +309,8 @@ def test_nothing_left(submission: ModuleType) -> None:
         _run(submission, [(faults.exit_now, (2,)), (faults.return_value, (1,)),
                           (faults.hang_holding, (256, 60.0)), (faults.die_by_signal, (9,))],
              watch=watch, workers=2, timeout=short_timeout(), retries=1)
-    _no_leftovers(watch, "After run_isolated returned (retries=1: every attempt's worker counts)")
+    watch.require_no_leftovers(
+        "After run_isolated returned (retries=1: every attempt's worker counts)")
 
 
 def test_mixed_outcomes(submission: ModuleType, scratch: Path, rng: Any) -> None:
@@ -357,4 +347,4 @@ def test_mixed_outcomes(submission: ModuleType, scratch: Path, rng: Any) -> None
            for o in got]
     _expect(got, want, [f"is task {i}" for i in range(len(want))],
             f"{len(want)} mixed tasks, workers={workers}, retries={retries}")
-    _no_leftovers(watch, "After the mixed run returned")
+    watch.require_no_leftovers("After the mixed run returned")
