@@ -24,6 +24,15 @@ def add(item: int, n: int = 1) -> int:
     return item + n
 
 
+#: what `falsy` returns, by item modulo 6: falsy results a pmap must not take for "not done"
+FALSY = (None, 0, "", False, [], ())
+
+
+def falsy(item: int) -> object:
+    """A falsy result (None, 0, "", False, [] or ()), chosen by the item."""
+    return FALSY[item % len(FALSY)]
+
+
 def times(item: int, k: int = 2) -> int:
     return item * k
 

@@ -81,6 +81,32 @@ def test_no_lost_updates(submission, explorer, rng):
         explorer.check(submission.Counter, [body_for(p) for p in plans],
                        invariant=no_update_lost, name=f"{threads} threads: {calls}")
 
+    # value() read while increments run: reading must not lose an update (a counter that
+    # folds per-thread shards into its total when read races with the adds).
+    reads = rng.choice((1, 2))
+
+    def adder(plan):
+        def body(counter):
+            for n in plan:
+                counter.increment(n)
+        return body
+
+    def reader(counter):
+        for _ in range(reads):
+            counter.value()
+
+    def nothing_lost_to_reads(counter):
+        got = value_of(counter)
+        assert got == 4, (
+            f"Two threads called increment(1) then increment(1), and increment(2), while a "
+            f"third called value() {('once', 'twice')[reads - 1]}: the value should then be 4, but it "
+            f"was {got}"
+        )
+
+    explorer.check(submission.Counter, [adder([1, 1]), adder([2]), reader],
+                   invariant=nothing_lost_to_reads,
+                   name="value() read while two threads increment")
+
     # A counter made while another is in use: the new one must not disturb the old one.
     base = rng.randrange(1, 10)
 

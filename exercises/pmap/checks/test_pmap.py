@@ -56,6 +56,13 @@ def test_results(submission: ModuleType, rng: random.Random) -> None:
     assert got == [], f"pmap over an empty list should return [], not {got!r}."
     got = _pmap(submission, partial(tasks.add, n=1), [41], 4)
     assert got == [42], f"pmap over one item with 4 workers should return [42], not {got!r}."
+    # falsy results are results: None, 0, "" and False are not "not done yet"
+    count = rng.randrange(7, 13)
+    got = _pmap(submission, tasks.falsy, list(range(count)), 2, deadline_s=10.0)
+    want = [tasks.FALSY[i % len(tasks.FALSY)] for i in range(count)]
+    assert got == want and [type(x) for x in got] == [type(x) for x in want], (
+        f"pmap(f, range({count})) where f returns None, 0, '', False, [] and () should return "
+        f"{want!r:.120}, but returned {got!r:.120}.")
     # results larger than a pipe's buffer: joining a worker before draining its results deadlocks
     specs = [(rng.randrange(10**9), rng.randrange(1 << 20, 3 << 20)) for _ in range(5)]
     got = _pmap(submission, tasks.make_blob, specs, 2)

@@ -232,6 +232,28 @@ def test_context_managers(submission, explorer):
         writer.enters(f"A writer on {which}, after nested blocks that raised,")
         writer.release("release_write()")
 
+    # Whatever the exception's type: an __exit__ that swallows "expected" ones (a KeyError
+    # taken for a miss, an OSError, a StopIteration) hides the caller's error.
+    for error in (KeyError("k"), IndexError(3), ValueError("v"), TypeError("t"),
+                  OSError(5, "io"), RuntimeError("r"), StopIteration(), ArithmeticError("a")):
+        for how, block in (("read_locked", lock.read_locked),
+                           ("write_locked", lock.write_locked)):
+            try:
+                with block():
+                    raise error
+            except type(error) as caught:
+                if caught is not error:
+                    raise AssertionError(
+                        f"{type(error).__name__}({error}) raised inside a {how}() block came "
+                        f"out as another exception, {caught!r}.") from None
+            else:
+                raise AssertionError(
+                    f"{type(error).__name__}({error}) raised inside a {how}() block must come "
+                    f"out of the with statement; it was swallowed.")
+    writer = _Actor(lock, "write", "writer", log)
+    writer.enters("A writer, after blocks that raised,")
+    writer.release("release_write()")
+
     # Concurrent blocks of both kinds under the explorer, each raising out of its block.
     def concurrent(kind: str, name: str):
         def run(s):
