@@ -7,6 +7,6 @@ imports `grading` or `report`, and trusts nothing the learner's code can touch.
 
 from grader.harness.calls import Call, call_within
 from grader.harness.failures import CheckFailure, fail
-from grader.harness.values import plain
+from grader.harness.values import plain, sorted_if_comparable
 
-__all__ = ["Call", "CheckFailure", "call_within", "fail", "plain"]
+__all__ = ["Call", "CheckFailure", "call_within", "fail", "plain", "sorted_if_comparable"]

@@ -49,3 +49,17 @@ def _describe(value: Any) -> str:
     kind = type(value)
     article = "an" if kind.__name__[:1].lower() in "aeiou" else "a"
     return f"{article} {kind.__name__} object"
+
+
+def sorted_if_comparable(values: Any) -> list:
+    """`sorted(values)`, or the values in their own order when they cannot be compared.
+
+    A learner's result may mix types (a None among indices, a string among counts): the
+    check's comparison that follows then fails with the learner's values in its message,
+    instead of the check itself raising TypeError.
+    """
+    items = list(values)
+    try:
+        return sorted(items)
+    except TypeError:
+        return items

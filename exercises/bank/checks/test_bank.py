@@ -6,7 +6,7 @@ import threading
 import time
 from types import SimpleNamespace
 
-from grader.harness import CheckFailure, call_within
+from grader.harness import CheckFailure, call_within, sorted_if_comparable
 
 # Schedules per scenario. With 300 the known-buggy banks were all caught within the first 40
 # schedules under 20 seeds; 120 keeps a wide margin and the whole grading under 5 s.
@@ -153,7 +153,7 @@ def test_no_overdraft(submission, explorer):
     def invariant(s):
         got = _balances(s.bank, 3)
         assert min(got) >= 0, f"A balance went negative: {got}."
-        assert sorted(s.ok) == [False, True], (
+        assert sorted_if_comparable(s.ok) == [False, True], (
             f"Account 0 holds 5, so exactly one of two transfers of 4 can succeed; "
             f"they returned {s.ok}."
         )

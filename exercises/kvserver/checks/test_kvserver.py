@@ -331,8 +331,8 @@ def test_incr_atomic(submission_dir: Path, seed: int) -> None:
         with KVClient(server.sock_path) as c:
             final = _ask(c, {"op": "get", "key": "shared"}, "the final get")
     total = clients * each
-    values = sorted(v for seen in results for v in seen)
-    duplicates = len(values) - len(set(values))
+    values = [v for seen in results for v in seen]
+    duplicates = len(values) - len({json.dumps(v, sort_keys=True) for v in values})
     if final != {"ok": True, "value": total} or duplicates:
         raise CheckFailure(
             "race",
