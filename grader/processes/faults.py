@@ -74,6 +74,21 @@ def hang_holding(megabytes: int = 256, seconds: float = 60.0) -> None:
     del held
 
 
+def hang_stubbornly(seconds: float = 60.0) -> None:
+    """Hang like `hang`, swallowing every exception raised into it for `seconds`.
+
+    A worker that times its own task out by raising from a signal handler (SIGALRM,
+    `setitimer`) does not stop this task: only a kill from outside does, as the contract's
+    "its worker is killed" says. (`os._exit` from a handler still ends the worker.)
+    """
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            hang(deadline - time.monotonic())
+        except BaseException:  # noqa: BLE001, S110 - stubborn on purpose
+            pass
+
+
 def spin(seconds: float = 60.0) -> None:
     """Burn CPU for `seconds` of wall time: a hang that a sleeping-only watchdog would miss."""
     deadline = time.monotonic() + seconds

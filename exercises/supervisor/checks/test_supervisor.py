@@ -165,11 +165,12 @@ def test_crashes(submission: ModuleType) -> None:
 def test_timeouts(submission: ModuleType, scratch: Path) -> None:
     log = str(scratch / "hang.log")
     task_list = [(faults.counted_hang, (log, 60.0)), (faults.slow_value, ("quick", 0.05)),
-                 (faults.spin, (60.0,))]
+                 (faults.spin, (60.0,)), (faults.hang_stubbornly, (60.0,))]
     with ProcessWatch() as watch:
-        got = _run(submission, task_list, watch=watch, workers=3, timeout=1.0, retries=0)
-    _expect(got, [("timeout", None), ("ok", "quick"), ("timeout", None)],
-            ["sleeps for a minute", "returns after 0.05 s", "spins the CPU for a minute"],
+        got = _run(submission, task_list, watch=watch, workers=4, timeout=1.0, retries=0)
+    _expect(got, [("timeout", None), ("ok", "quick"), ("timeout", None), ("timeout", None)],
+            ["sleeps for a minute", "returns after 0.05 s", "spins the CPU for a minute",
+             "sleeps for a minute and catches every exception raised into it"],
             "Tasks with timeout=1.0")
     watch.require_no_leftovers("After tasks timed out")
     got = _run(submission, [(faults.slow_value, ("in time", 0.3))], workers=1, timeout=5.0)
