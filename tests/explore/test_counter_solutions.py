@@ -43,8 +43,8 @@ def counters(tmp_path_factory):
 
 def scenarios(module):
     """The check's kinds of scenario: (threads, increments each, step), increments of mixed
-    signs racing, value() read while others increment, and a counter created while another
-    is in use."""
+    signs racing, value() read while others increment, many increments under random walks,
+    and a counter created while another is in use."""
     plans = [[[1]] * 2, [[1, 1]] * 2, [[2]] * 3, [[1], [-2], [3]]]
     for plan in plans:
         total = sum(sum(steps) for steps in plan)
@@ -75,6 +75,17 @@ def scenarios(module):
 
     yield dict(setup=module.Counter, threads=[adder([1, 1]), adder([2]), reader],
                invariant=four)
+
+    def many(counter):
+        for _ in range(60):
+            counter.increment(1)
+
+    def all_counted(counter):
+        assert counter.value() == 120, f"expected 120 after 2 x 60 increments, got {counter.value()}"
+
+    # as the check runs it: random walks only (its race window lies past the bounded search)
+    yield dict(setup=module.Counter, threads=[many, many], invariant=all_counted,
+               strategy="random", runs=40, systematic=False)
 
     def setup():
         return SimpleNamespace(first=module.Counter(), second=None)
@@ -110,8 +121,9 @@ def test_correct_counter_passes_under_many_seeds(counters, stem):
     module = counters(stem)
     for seed in range(100 if FULL else 25):
         for scenario in scenarios(module):
-            outcome = explore(**scenario, seed=seed, runs=300 if FULL else 40,
-                              systematic=seed == 0)  # the bounded search ignores the seed
+            # the bounded search ignores the seed; a scenario's own settings come first
+            settings = {"runs": 300 if FULL else 40, "systematic": seed == 0, **scenario}
+            outcome = explore(**settings, seed=seed)
             assert outcome.ok, (stem, seed, outcome.failure and outcome.failure.message)
 
 
