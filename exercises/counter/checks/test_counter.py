@@ -52,6 +52,14 @@ def _steps(rng, count: int) -> list[int]:
     return steps
 
 
+def _incrementing(plan):
+    """A thread body that calls increment(n) for each n of `plan`, in order."""
+    def body(counter):
+        for n in plan:
+            counter.increment(n)
+    return body
+
+
 def test_no_lost_updates(submission, explorer, rng):
     # Small scenarios, so that every interleaving that matters is within the explorer's reach;
     # their sizes come from the seed: 2 to 4 threads, increments of mixed signs racing.
@@ -65,12 +73,6 @@ def test_no_lost_updates(submission, explorer, rng):
         expected = sum(sum(plan) for plan in plans)
         calls = "; ".join(" then ".join(f"increment({n})" for n in plan) for plan in plans)
 
-        def body_for(plan):
-            def body(counter):
-                for n in plan:
-                    counter.increment(n)
-            return body
-
         def no_update_lost(counter, expected=expected, calls=calls, count=threads):
             got = value_of(counter)
             assert got == expected, (
@@ -78,7 +80,7 @@ def test_no_lost_updates(submission, explorer, rng):
                 f"should be {expected}, but it was {got}"
             )
 
-        explorer.check(submission.Counter, [body_for(p) for p in plans],
+        explorer.check(submission.Counter, [_incrementing(p) for p in plans],
                        invariant=no_update_lost, name=f"{threads} threads: {calls}")
 
     # Many increments: a counter that reorganises itself after some number of calls (a log
@@ -105,12 +107,6 @@ def test_no_lost_updates(submission, explorer, rng):
     # folds per-thread shards into its total when read races with the adds).
     reads = rng.choice((1, 2))
 
-    def adder(plan):
-        def body(counter):
-            for n in plan:
-                counter.increment(n)
-        return body
-
     def reader(counter):
         for _ in range(reads):
             counter.value()
@@ -123,7 +119,7 @@ def test_no_lost_updates(submission, explorer, rng):
             f"was {got}"
         )
 
-    explorer.check(submission.Counter, [adder([1, 1]), adder([2]), reader],
+    explorer.check(submission.Counter, [_incrementing([1, 1]), _incrementing([2]), reader],
                    invariant=nothing_lost_to_reads,
                    name="value() read while two threads increment")
 
