@@ -29,9 +29,9 @@ from typing import Any, TypeVar
 
 from grader.explore import runtime
 from grader.explore.explorer import ExplorationFailure, RunResult, _trace
-from grader.explore.primitives import _real_sleep
 from grader.explore.runtime import Abort, Blocked, Scheduler, WouldBlock
 from grader.explore.strategies import NonPreemptive
+from grader.explore.sync.clock import _real_sleep
 
 T = TypeVar("T")
 

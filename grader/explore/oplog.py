@@ -21,8 +21,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from grader.explore import primitives
-from grader.explore.runtime import current
+from grader.explore.runtime import ManagedThread, current
+from grader.explore.sync import base
 
 #: The operations that take a lock or may block: what a fast path must not do.
 LOCKING_OPERATIONS = ("acquire", "wait on")
@@ -53,15 +53,15 @@ class OperationLog:
 def lock_operations() -> Iterator[OperationLog]:
     """Log every locking operation of managed threads while the block runs."""
     log = OperationLog()
-    original = primitives._Model._point
+    original = base._Model._point
 
-    def logged_point(self: primitives._Model, mt: primitives.ManagedThread, op: str) -> None:
+    def logged_point(self: base._Model, mt: ManagedThread, op: str) -> None:
         if not self._silent and op in LOCKING_OPERATIONS:
             log.record(mt.name, f"{op} {self._label(mt)}")
         original(self, mt, op)
 
-    primitives._Model._point = logged_point  # type: ignore[method-assign]
+    base._Model._point = logged_point  # type: ignore[method-assign]
     try:
         yield log
     finally:
-        primitives._Model._point = original  # type: ignore[method-assign]
+        base._Model._point = original  # type: ignore[method-assign]

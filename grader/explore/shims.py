@@ -1,6 +1,6 @@
 """The `threading`, `queue`, `time` (and more) modules an instrumented learner module sees.
 
-Each shim is a module object: the modelled names come from `grader.explore.primitives`; every
+Each shim is a module object: the modelled names come from `grader.explore.sync`; every
 other name falls through to the real module (`current_thread`, `get_ident`, `local`, ...,
 which stay correct because managed threads are real threads). The queue shim is CPython's own
 `queue.py`, run over modelled locks and conditions, with one scheduling point per operation
@@ -9,7 +9,7 @@ primitive in a scenario imports it from here: `from grader.explore.shims import 
 
 Other ways a learner's code reaches a lock are routed here too: `_thread` (`allocate_lock`,
 `LockType`, `RLock`, `start_new_thread`), `multiprocessing`'s synchronisation primitives
-(`grader.explore.mp_primitives`), `importlib.import_module`, `__import__` and `sys.modules`
+(`grader.explore.sync.mp`), `importlib.import_module`, `__import__` and `sys.modules`
 (which hand out these shims for the shimmed names), and the locks the standard library makes
 for the learner (`functools.cached_property`'s RLock on 3.10 and 3.11, `_threading_local`),
 which `route_standard_library` points at the models.
@@ -29,8 +29,15 @@ from collections.abc import Iterator, MutableMapping
 from types import ModuleType, SimpleNamespace
 from typing import Any
 
-from grader.explore import instrument, primitives
+from grader.explore import instrument
 from grader.explore.runtime import current
+from grader.explore.sync import clock
+from grader.explore.sync.barrier import Barrier, BrokenBarrierError
+from grader.explore.sync.condition import Condition
+from grader.explore.sync.event import Event
+from grader.explore.sync.locks import Lock, RLock
+from grader.explore.sync.semaphore import BoundedSemaphore, Semaphore
+from grader.explore.sync.thread import Thread, Timer
 
 
 def _proxy(name: str, real: ModuleType, names: dict[str, Any]) -> ModuleType:
@@ -46,13 +53,13 @@ def _proxy(name: str, real: ModuleType, names: dict[str, Any]) -> ModuleType:
 
 
 threading = _proxy("threading", _real_threading, {
-    name: getattr(primitives, name)
-    for name in ("Thread", "Timer", "Lock", "RLock", "Condition", "Semaphore",
-                 "BoundedSemaphore", "Event", "Barrier", "BrokenBarrierError")
+    "Thread": Thread, "Timer": Timer, "Lock": Lock, "RLock": RLock, "Condition": Condition,
+    "Semaphore": Semaphore, "BoundedSemaphore": BoundedSemaphore, "Event": Event,
+    "Barrier": Barrier, "BrokenBarrierError": BrokenBarrierError,
 })
 
 time = _proxy("time", _real_time, {
-    name: getattr(primitives, name)
+    name: getattr(clock, name)
     for name in ("sleep", "monotonic", "monotonic_ns", "perf_counter", "perf_counter_ns",
                  "time", "time_ns")
 })
@@ -63,18 +70,18 @@ def _queue_internals() -> SimpleNamespace:
     roles = ("an item in", "a free slot in", "task_done on")
     made: dict[int, int] = {}
 
-    def condition(lock: Any) -> primitives.Condition:
+    def condition(lock: Any) -> Condition:
         n = made.get(id(lock), 0)
         made[id(lock)] = n + 1
-        return primitives.Condition(lock, _silent=True, _kind=f"{roles[n % 3]} Queue")
+        return Condition(lock, _silent=True, _kind=f"{roles[n % 3]} Queue")
 
-    def semaphore(value: int = 1) -> primitives.Semaphore:
-        sem = primitives.Semaphore(value)
+    def semaphore(value: int = 1) -> Semaphore:
+        sem = Semaphore(value)
         sem._silent = True
         sem._cond._kind = "an item in SimpleQueue"
         return sem
 
-    return SimpleNamespace(Lock=lambda: primitives.Lock(_silent=True), Condition=condition,
+    return SimpleNamespace(Lock=lambda: Lock(_silent=True), Condition=condition,
                            Semaphore=semaphore)
 
 
@@ -158,14 +165,14 @@ def _start_new_thread(function: Any, args: tuple[Any, ...], kwargs: Any = None) 
     """_thread.start_new_thread: under the explorer a managed (daemon) thread."""
     if current() is None:
         return _real_thread.start_new_thread(function, args, *([kwargs] if kwargs else []))
-    thread = primitives.Thread(target=function, args=args, kwargs=kwargs or {}, daemon=True)
+    thread = Thread(target=function, args=args, kwargs=kwargs or {}, daemon=True)
     thread.start()
     return thread.ident or 0
 
 
 _thread = _proxy("_thread", _real_thread, {
-    "allocate_lock": primitives.Lock, "allocate": primitives.Lock,
-    "LockType": primitives.Lock, "RLock": primitives.RLock,
+    "allocate_lock": Lock, "allocate": Lock,
+    "LockType": Lock, "RLock": RLock,
     "start_new_thread": _start_new_thread, "start_new": _start_new_thread,
 })
 
@@ -174,10 +181,10 @@ def _build_multiprocessing() -> ModuleType:
     """Built on first use: importing `multiprocessing` costs more than most checks need."""
     import multiprocessing as real
 
-    from grader.explore import mp_primitives
+    from grader.explore.sync import mp
 
     return _proxy("multiprocessing", real, {
-        name: getattr(mp_primitives, name) for name in mp_primitives.ROUTED})
+        name: getattr(mp, name) for name in mp.ROUTED})
 
 
 def _build_collections() -> ModuleType:
@@ -315,7 +322,7 @@ def route_standard_library() -> None:
     locks outside an exploration, so other code in the process is not affected.
     """
     if hasattr(functools, "RLock"):
-        functools.RLock = primitives.RLock  # type: ignore[attr-defined, misc]
+        functools.RLock = RLock  # type: ignore[attr-defined, misc]
     local = _real_sys.modules.get("_threading_local")
     if local is not None and hasattr(local, "RLock"):
-        local.RLock = primitives.RLock
+        local.RLock = RLock

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from grader.explore import explore, instrument
-from grader.explore.primitives import Lock as ModelledLock
+from grader.explore.sync.locks import Lock as ModelledLock
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -64,9 +64,9 @@ def test_from_imports_and_aliases_get_the_models(learner_dir):
     import aliases
 
     rlock, lock, cond, q, sleep, mono, sep = aliases.make()
-    assert type(lock).__module__ == "grader.explore.primitives"
+    assert type(lock).__module__ == "grader.explore.sync.locks"
     assert type(rlock).__name__ == "RLock" and type(cond).__name__ == "Condition"
-    assert type(q).__module__ == "queue" and sleep.__module__ == "grader.explore.primitives"
+    assert type(q).__module__ == "queue" and sleep.__module__ == "grader.explore.sync.clock"
     assert sep == "/"
 
 
@@ -81,10 +81,10 @@ def test_star_imports_get_the_models(learner_dir):
 
     lock, cond, me, sleep, strftime = star.make()
     assert strftime("%Y") >= "2024"
-    assert type(lock).__module__ == "grader.explore.primitives"
-    assert type(cond).__module__ == "grader.explore.primitives"
+    assert type(lock).__module__ == "grader.explore.sync.locks"
+    assert type(cond).__module__ == "grader.explore.sync.condition"
     assert me is threading.current_thread()
-    assert sleep.__module__ == "grader.explore.primitives"
+    assert sleep.__module__ == "grader.explore.sync.clock"
 
 
 def test_outside_an_exploration_the_module_runs_on_real_threads(learner_dir):

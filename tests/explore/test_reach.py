@@ -294,7 +294,7 @@ def test_sys_modules_view_behaves_like_a_mapping(tmp_path):
             return ("threading" in sys.modules, sys.modules.get("no such module"),
                     type(sys.modules["threading"].Lock()).__module__, sys.maxsize > 0)
     """)
-    assert module.look() == (True, None, "grader.explore.primitives", True)
+    assert module.look() == (True, None, "grader.explore.sync.locks", True)
 
 
 def test_threading_local_is_per_thread_under_the_explorer(tmp_path):

@@ -13,8 +13,8 @@ import threading
 import time
 from types import SimpleNamespace
 
-from grader.explore import primitives as modelled
 from grader.explore import runtime
+from grader.explore import sync as modelled
 from grader.harness import CheckFailure
 
 PATIENCE = 5.0  # seconds a correct lock may take to let a thread in, on a loaded machine

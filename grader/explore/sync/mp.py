@@ -2,7 +2,7 @@
 
 Owns the `Lock`, `RLock`, `Semaphore`, `BoundedSemaphore`, `Condition`, `Event`, `Barrier`,
 `Value` and `Array` an instrumented module gets from `import multiprocessing`. Each object holds
-a real `multiprocessing` primitive and a model from `grader.explore.primitives`, and picks one
+a real `multiprocessing` primitive and a model from `grader.explore.sync`, and picks one
 at every call: the model when the caller is a thread under the explorer, the real primitive
 otherwise. Pickling (to hand the object to a child process) gives the real primitive, so a
 `Process` child sees ordinary `multiprocessing` objects. Inside one exploration only the
@@ -20,8 +20,8 @@ import multiprocessing as _mp
 from collections.abc import Callable
 from typing import Any
 
-from grader.explore import primitives
 from grader.explore.runtime import current, learner_location
+from grader.explore.sync import barrier, condition, event, locks, semaphore
 
 
 def _timeout(timeout: float | None) -> float:
@@ -52,7 +52,7 @@ class Lock(_Routed):
 
     def __init__(self, *, ctx: Any = None) -> None:
         self._real = (ctx or _mp).Lock()
-        self._model = primitives.Lock()
+        self._model = locks.Lock()
         self._model._where = learner_location(2)
 
     def acquire(self, block: bool = True, timeout: float | None = None) -> bool:
@@ -86,7 +86,7 @@ class RLock(Lock):
 
     def __init__(self, *, ctx: Any = None) -> None:
         self._real = (ctx or _mp).RLock()
-        self._model = primitives.RLock()
+        self._model = locks.RLock()
         self._model._where = learner_location(2)
 
     def release(self) -> None:
@@ -106,7 +106,7 @@ class RLock(Lock):
 class Semaphore(_Routed):
     """multiprocessing.Semaphore, with `get_value()`."""
 
-    _model_kind: Callable[[int], Any] = primitives.Semaphore
+    _model_kind: Callable[[int], Any] = semaphore.Semaphore
 
     def __init__(self, value: int = 1, *, ctx: Any = None) -> None:
         self._real = self._make_real(ctx or _mp, value)
@@ -144,7 +144,7 @@ class Semaphore(_Routed):
 class BoundedSemaphore(Semaphore):
     """multiprocessing.BoundedSemaphore: a release past the initial value is a ValueError."""
 
-    _model_kind = primitives.BoundedSemaphore
+    _model_kind = semaphore.BoundedSemaphore
 
     @staticmethod
     def _make_real(ctx: Any, value: int) -> Any:
@@ -171,7 +171,7 @@ class Condition(_Routed):
                             "multiprocessing.Lock or RLock")
         self._lock = lock
         self._real = (ctx or _mp).Condition(lock._real)
-        self._model = primitives.Condition(lock._model)
+        self._model = condition.Condition(lock._model)
         self._model._where = learner_location(2)
 
     def acquire(self, block: bool = True, timeout: float | None = None) -> bool:
@@ -204,7 +204,7 @@ class Event(_Routed):
 
     def __init__(self, *, ctx: Any = None) -> None:
         self._real = (ctx or _mp).Event()
-        self._model = primitives.Event()
+        self._model = event.Event()
         self._model._where = learner_location(2)
 
     def is_set(self) -> bool:
@@ -226,7 +226,7 @@ class Barrier(_Routed):
     def __init__(self, parties: int, action: Callable[[], Any] | None = None,
                  timeout: float | None = None, *, ctx: Any = None) -> None:
         self._real = (ctx or _mp).Barrier(parties, action, timeout)
-        self._model = primitives.Barrier(parties, action, timeout)
+        self._model = barrier.Barrier(parties, action, timeout)
         self._model._where = learner_location(2)
 
     def _pick(self) -> Any:
