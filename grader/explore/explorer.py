@@ -17,16 +17,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grader import channel
-from grader.explore import fallback, instrument, runtime
+from grader.explore import fallback, places, runtime
+from grader.explore.messages import RunFailure
+from grader.explore.places import short_path, source_line
 from grader.explore.runtime import (
     Abort,
     Blocked,
     InfrastructureError,
-    RunFailure,
     Scheduler,
     Strategy,
-    short_path,
-    source_line,
 )
 from grader.explore.strategies import Bounded, Node, Portfolio, Replay, next_branch, pad
 
@@ -193,8 +192,8 @@ def _scenario_main(sched: Scheduler, scenario: _Scenario, holder: dict[str, Any]
     for i, body in enumerate(scenario.threads):
         sched.point(main, f"start T{i + 1}")
         mt = sched.new_thread(f"T{i + 1}", daemon=False)
-        if sched.shadow is not None:
-            sched.hb_fork(main, mt)
+        if sched.hb is not None:
+            sched.hb.fork(main, mt)
         started.append(mt)
         os_thread = threading.Thread(
             target=sched.bootstrap, args=(mt, _bind(body, state)),
@@ -239,8 +238,8 @@ def _join(sched: Scheduler, main: runtime.ManagedThread, mt: runtime.ManagedThre
     if mt.state != runtime.DONE:
         sched.block(main, lambda: mt.state == runtime.DONE, None,
                     Blocked(f"join {mt.name}", internal=True))
-    if sched.shadow is not None:
-        sched.hb_join(main, mt.vc)
+    if sched.hb is not None:
+        sched.hb.join(main, mt.vc)
 
 
 def run_once(scenario: _Scenario, strategy: Strategy, *, record: bool = False,
@@ -274,9 +273,10 @@ def run_once(scenario: _Scenario, strategy: Strategy, *, record: bool = False,
     if sched.footprint is not None and sched.choices:
         sched.footprints.append(sched.footprint)
     channel.progress()  # a schedule ran to its end: the check is not stuck
+    races = list(sched.hb.races.values()) if sched.hb is not None else []
     return RunResult(sched.failure, sched.log, sched.steps, sched.choices, sched.records,
                      [t.name for t in sched.threads], sched.enabled_log,
-                     list(sched.races.values()), sched.footprints, sched.bases)
+                     races, sched.footprints, sched.bases)
 
 
 # -- replay ids ------------------------------------------------------------------------------
@@ -525,11 +525,11 @@ def _trace(result: RunResult) -> list[dict[str, Any]]:
     for index, site, where in result.records:
         thread = result.names[index] if 0 <= index < len(result.names) else "?"
         if isinstance(site, int):
-            path, line, operation = instrument.SITES[site]
+            path, line, operation = places.SITES[site]
         else:
             operation = str(site)
             path, line = where or ("", 0)
-        if thread == "main" and (not steps or path not in runtime.LEARNER_FILES):
+        if thread == "main" and (not steps or path not in places.LEARNER_FILES):
             continue  # the scenario's set-up and its own steps (start T1, join ...)
         step = {"thread": thread, "file": short_path(path), "line": line,
                 "source": source_line(path, line), "operation": operation,

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from grader.explore import runtime
+from grader.explore import places, runtime
 from grader.explore.runtime import InfrastructureError, Scheduler
 
 STUCK_SECONDS = 10.0  # no scheduling point at all for this long: control is lost
@@ -104,10 +104,10 @@ class Watchdog:
         if frame is None:
             return "a real lock, I/O, or a C extension"
         stack = [f for f in traceback.extract_stack(frame)
-                 if not f.filename.startswith(runtime._GRADER_DIR)][-2:]
+                 if not f.filename.startswith(places._GRADER_DIR)][-2:]
         if not stack:
             return "a real lock, I/O, or a C extension"
-        return "; ".join(f"{runtime.short_path(f.filename)}:{f.lineno} in {f.name}"
+        return "; ".join(f"{places.short_path(f.filename)}:{f.lineno} in {f.name}"
                          for f in reversed(stack))
 
 
@@ -174,8 +174,8 @@ def _one_run(setup: Callable[[], Any], threads: Sequence[Callable[[Any], Any]],
                             f"within {STRESS_JOIN_SECONDS:g} s.", "")
     if errors:
         name, exc = errors[0]
-        where = runtime.exception_location(exc)
-        place = f" at {runtime.short_path(where[0])}:{where[1]}" if where[0] else ""
+        where = places.exception_location(exc)
+        place = f" at {places.short_path(where[0])}:{where[1]}" if where[0] else ""
         text = str(exc)
         details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)[-6:])
         return ("exception", f"Thread {name} raised {type(exc).__name__}"

@@ -5,19 +5,29 @@ wake-up condition holds), virtual time, deadlock and step-limit detection, the `
 and aborting a run at a safe point. It knows nothing about locks or queues: a modelled
 primitive blocks a thread by handing `block` a predicate, and the scheduler only asks whether
 that predicate holds. It must not decide a verdict by wall-clock time: the only wall-clock
-timeout here detects an infrastructure fault (a thread stuck in a call nobody models).
+timeout here detects an infrastructure fault (a thread stuck in a call nobody models). The
+happens-before race detector is `happens_before` (the scheduler only holds one per run), the
+sentences a learner reads are `messages`, and file and line lookups are `places`.
 """
 
 from __future__ import annotations
 
 import _thread
-import os
 import sys
-import threading
-import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from grader.explore import messages
+from grader.explore.happens_before import HappensBefore
+from grader.explore.messages import RunFailure
+from grader.explore.places import (
+    _GRADER_DIR,
+    _STDLIB_DIR,
+    LEARNER_FILES,
+    learner_location,
+    short_path,
+)
 
 # Every OS thread the explorer manages, by thread ident. Empty when no exploration runs, which
 # is what makes the inserted hooks and the modelled primitives cheap no-ops then.
@@ -28,13 +38,6 @@ _get_ident = _thread.get_ident
 SPIN_LIMIT = 200
 
 NEW, RUNNABLE, BLOCKED, DONE = "new", "runnable", "blocked", "done"
-
-_GRADER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_STDLIB_DIR = os.path.dirname(os.path.abspath(threading.__file__))
-
-# Absolute paths of instrumented (learner) files; filled by `instrument`.
-LEARNER_FILES: set[str] = set()
-
 
 class Abort(BaseException):
     """Unwinds a managed thread when its run ends early (a failure was found elsewhere)."""
@@ -59,23 +62,6 @@ def current() -> ManagedThread | None:
     if MANAGED:
         return MANAGED.get(_get_ident())
     return None
-
-
-def learner_location(skip: int = 1) -> tuple[str, int]:
-    """(file, line) of the innermost frame in the learner's (or a check's) code."""
-    frame = sys._getframe(skip)
-    fallback: tuple[str, int] | None = None
-    while frame is not None:
-        filename = frame.f_code.co_filename
-        if filename in LEARNER_FILES:
-            return filename, frame.f_lineno
-        if fallback is None and not (
-            filename.startswith(_GRADER_DIR) or filename.startswith(_STDLIB_DIR)
-            or filename.startswith("<")
-        ):
-            fallback = (filename, frame.f_lineno)
-        frame = frame.f_back
-    return fallback or ("", 0)
 
 
 @dataclass
@@ -137,17 +123,6 @@ ALL = "*"  # a footprint key: the step may touch anything (it conflicts with eve
 CHECK_CODE = (-1, None)
 
 
-@dataclass
-class RunFailure:
-    kind: str  # "invariant" | "exception" | "deadlock" | "livelock"
-    message: str
-    thread: str = ""
-    exc_type: str = ""
-    location: tuple[str, int] = ("", 0)
-    details: str = ""
-    deadlock: list[dict[str, Any]] = field(default_factory=list)
-
-
 class Scheduler:
     """One schedule: owns the baton hand-offs and the record of choices for one run."""
 
@@ -178,9 +153,8 @@ class Scheduler:
         self.finished = _thread.allocate_lock()
         self.finished.acquire()
         self.progress = 0
-        # The race detector: (id(obj), attr) -> [obj, last write, {thread: last read}].
-        self.shadow: dict[tuple[int, str], list[Any]] | None = {} if detect_races else None
-        self.races: dict[tuple[Any, ...], str] = {}
+        # The happens-before race detector (advice, never a verdict), when asked for.
+        self.hb: HappensBefore | None = HappensBefore(self.threads) if detect_races else None
         self.last_runner = -1
         self.run_length = 0  # consecutive scheduling points by the same thread
         # Footprints for partial-order reduction: per interval between choice points, the
@@ -478,70 +452,6 @@ class Scheduler:
                 except RuntimeError:  # not parked (already on its way out)
                     pass
 
-    # -- happens-before race detection (advice, never a verdict) ------------------------------
-    def hb_fork(self, parent: ManagedThread, child: ManagedThread) -> None:
-        child.vc = dict(parent.vc)
-        child.vc[child.index] = child.vc.get(child.index, 0) + 1
-        parent.vc[parent.index] += 1
-
-    @staticmethod
-    def hb_join(into: ManagedThread, clock: dict[int, int] | None) -> None:
-        if clock:
-            vc = into.vc
-            for t, c in clock.items():
-                if vc.get(t, 0) < c:
-                    vc[t] = c
-
-    @staticmethod
-    def hb_release(mt: ManagedThread) -> dict[int, int]:
-        clock = dict(mt.vc)
-        mt.vc[mt.index] = mt.vc.get(mt.index, 0) + 1
-        return clock
-
-    def access(self, mt: ManagedThread, obj: Any, attr: str, write: bool, site: int) -> None:
-        """Record an access to obj.attr; note it when it races with an earlier one."""
-        assert self.shadow is not None
-        if mt.index < 0:
-            return  # the `always` check reads atomically
-        key = (id(obj), attr)
-        entry = self.shadow.get(key)
-        if entry is None:
-            entry = self.shadow[key] = [obj, None, {}]
-        vc = mt.vc
-        me = mt.index
-        last_write = entry[1]
-        if last_write is not None and last_write[0] != me and last_write[1] > vc.get(
-                last_write[0], 0):
-            self.race(obj, attr, last_write, (me, vc[me], site, True), write)
-        if write:
-            for other, (clock, where) in entry[2].items():
-                if other != me and clock > vc.get(other, 0):
-                    self.race(obj, attr, (other, clock, where, False), (me, vc[me], site), True)
-            entry[1] = (me, vc[me], site, True)
-            entry[2] = {}
-        else:
-            entry[2][me] = (vc[me], site)
-
-    def race(self, obj: Any, attr: str, first: tuple[Any, ...], second: tuple[Any, ...],
-             write: bool) -> None:
-        key = (type(obj).__name__, attr, *sorted((first[2], second[2])))
-        if key in self.races:
-            return
-        from grader.explore.instrument import SITES
-
-        def where(site: int) -> str:
-            path, line, _ = SITES[site]
-            return f"{short_path(path)}:{line}"
-
-        name = f"{type(obj).__name__}.{attr}"
-        a = self.threads[first[0]].name if first[0] < len(self.threads) else "?"
-        b = self.threads[second[0]].name if second[0] < len(self.threads) else "?"
-        verb_a = "writes" if (len(first) > 3 and first[3]) else "reads"
-        verb_b = "writes" if write else "reads"
-        self.races[key] = (f"{name}: {a} {verb_a} it at {where(first[2])} and {b} {verb_b} it "
-                           f"at {where(second[2])}, and nothing (no common lock, join, event or "
-                           "queue) orders the two")
-
     # -- failures ----------------------------------------------------------------------------
     def fail(self, failure: RunFailure) -> None:
         if self.failure is None and not self.aborting:
@@ -551,33 +461,12 @@ class Scheduler:
     def crashed(self, mt: ManagedThread, exc: BaseException) -> None:
         if self.aborting:
             return
-        where = exception_location(exc)
-        place = f" at {short_path(where[0])}:{where[1]}" if where[0] else ""
-        text = str(exc)
-        message = (f"Thread {mt.name} raised {type(exc).__name__}"
-                   f"{': ' + text if text else ''}{place}.")
-        details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)[-6:])
-        self.fail(RunFailure("exception", message, thread=mt.name,
-                             exc_type=type(exc).__name__, location=where, details=details))
+        self.fail(messages.exception(mt.name, exc))
 
     def deadlocked(self) -> None:
-        blocked = []
-        for t in self.threads:
-            if t.state == BLOCKED and t.blocked is not None and not t.blocked.internal:
-                file, line = t.blocked.location
-                blocked.append({
-                    "thread": t.name, "file": short_path(file), "line": line,
-                    "source": source_line(file, line), "waits_for": t.blocked.label,
-                    "held_by": t.blocked.holder(),
-                })
-        parts = []
-        for b in blocked:
-            held = f" held by {b['held_by']}" if b["held_by"] else ""
-            parts.append(f"{b['thread']} waits for {b['waits_for']}{held}"
-                         f" at {b['file']}:{b['line']}")
-        message = ("Deadlock: no thread can continue. " + "; ".join(parts) + "."
-                   if parts else "Deadlock: no thread can continue.")
-        self.fail(RunFailure("deadlock", message, deadlock=blocked))
+        self.fail(messages.deadlock(
+            (t.name, t.blocked) for t in self.threads
+            if t.state == BLOCKED and t.blocked is not None and not t.blocked.internal))
 
     def over_budget(self, mt: ManagedThread) -> None:
         if not self.fair:
@@ -587,12 +476,7 @@ class Scheduler:
             return
         if self.steps > 2 * self.max_steps:
             file, line = learner_location(3)
-            where = f" (last at {short_path(file)}:{line})" if file else ""
-            self.fail(RunFailure(
-                "livelock",
-                f"The threads did not finish within {self.max_steps} steps, even when "
-                f"scheduled fairly: they keep running without making progress{where}.",
-                thread=mt.name, location=(file, line)))
+            self.fail(messages.livelock(self.max_steps, mt.name, file, line))
             raise Abort
 
     def check_always(self, mt: ManagedThread) -> None:
@@ -627,42 +511,5 @@ class Scheduler:
         return pseudo
 
     def fail_always(self, mt: ManagedThread, what: str) -> None:
-        self.fail(RunFailure(
-            "invariant",
-            f"A property that must hold at every moment failed while the threads ran: {what}.",
-            thread=mt.name))
+        self.fail(messages.invariant(mt.name, what))
         raise Abort
-
-
-def exception_location(exc: BaseException) -> tuple[str, int]:
-    """The innermost learner frame of a traceback (else the innermost non-grader frame)."""
-    best: tuple[str, int] = ("", 0)
-    fallback: tuple[str, int] = ("", 0)
-    tb = exc.__traceback__
-    while tb is not None:
-        filename = tb.tb_frame.f_code.co_filename
-        if filename in LEARNER_FILES:
-            best = (filename, tb.tb_lineno)
-        elif not filename.startswith(_GRADER_DIR) and not filename.startswith(_STDLIB_DIR):
-            fallback = (filename, tb.tb_lineno)
-        tb = tb.tb_next
-    return best if best[0] else fallback
-
-
-# Learner roots, so a trace shows "counter.py" rather than an absolute path.
-ROOTS: list[str] = []
-
-
-def short_path(path: str) -> str:
-    if not path:
-        return ""
-    for root in ROOTS:
-        if path.startswith(root + os.sep):
-            return os.path.relpath(path, root)
-    return os.path.basename(path)
-
-
-def source_line(path: str, line: int) -> str:
-    import linecache
-
-    return linecache.getline(path, line).strip() if path else ""

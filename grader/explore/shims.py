@@ -29,7 +29,8 @@ from collections.abc import Iterator, MutableMapping
 from types import ModuleType, SimpleNamespace
 from typing import Any
 
-from grader.explore import instrument
+from grader.explore import rewrite
+from grader.explore.rewrite import access, point, point_value, store
 from grader.explore.runtime import current
 from grader.explore.sync import clock
 from grader.explore.sync.barrier import Barrier, BrokenBarrierError
@@ -88,7 +89,7 @@ def _queue_internals() -> SimpleNamespace:
 def _build_queue() -> ModuleType:
     source = inspect.getsource(_real_queue)
     path = _real_queue.__file__ or "queue.py"
-    tree = instrument.rewrite(source, path, points=False)
+    tree = rewrite.rewrite(source, path, points=False)
     internals = _queue_internals()
 
     def shim_for_queue(name: str) -> Any:
@@ -215,10 +216,10 @@ def _build_collections() -> ModuleType:
             return call
 
     node = _SkipRealCounter().visit(node)
-    code = compile(instrument.rewrite_tree(ast.Module([node], []), path), path, "exec",
+    code = compile(rewrite.rewrite_tree(ast.Module([node], []), path), path, "exec",
                    dont_inherit=True)
     namespace = dict(vars(real))
-    namespace.update(instrument.hook_globals())
+    namespace.update(hook_globals())
     namespace["__grader_real_counter__"] = real.Counter
     exec(code, namespace)
     counter = namespace["Counter"]
@@ -326,3 +327,34 @@ def route_standard_library() -> None:
     local = _real_sys.modules.get("_threading_local")
     if local is not None and hasattr(local, "RLock"):
         local.RLock = RLock
+
+
+# -- the namespace an instrumented module starts with -----------------------------------------
+def shim(name: str) -> ModuleType:
+    return module(name)
+
+
+def star_import(name: str, namespace: dict[str, Any]) -> None:
+    """`from threading import *`, with the modelled names."""
+    import importlib
+
+    module = shim(name)
+    real = importlib.import_module(name)
+    names = getattr(real, "__all__", None) or [n for n in dir(real) if n[:1] != "_"]
+    for attr in names:
+        namespace[attr] = getattr(module, attr)
+
+
+def _dunder_import(name: str, globals: Any = None, locals: Any = None, fromlist: Any = (),
+                   level: int = 0) -> ModuleType:
+    return dunder_import(name, globals, locals, fromlist, level)
+
+
+def hook_globals() -> dict[str, Any]:
+    """The names instrumented code calls: put them in the namespace it runs in."""
+    import operator
+
+    return {"__import__": _dunder_import, "__grader_point__": point, "__grader_value__": point_value,
+            "__grader_access__": access, "__grader_store__": store,
+            "__grader_shim__": shim, "__grader_op__": operator,
+            "__grader_star__": star_import}

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from grader.explore.runtime import ManagedThread, current, learner_location
+from grader.explore.places import learner_location
+from grader.explore.runtime import ManagedThread, current
 
 
 class _Model:

@@ -61,8 +61,8 @@ class Lock(_Model):
             if timed_out:
                 return False
         self._locked, self._owner = True, mt
-        if mt.sched.shadow is not None:
-            mt.sched.hb_join(mt, self._clock)
+        if mt.sched.hb is not None:
+            mt.sched.hb.join(mt, self._clock)
         return True
 
     def release(self) -> None:
@@ -76,8 +76,8 @@ class Lock(_Model):
         if not self._locked:
             raise RuntimeError("release unlocked lock")
         self._locked, self._owner = False, None
-        if mt.sched.shadow is not None:
-            self._clock = mt.sched.hb_release(mt)
+        if mt.sched.hb is not None:
+            self._clock = mt.sched.hb.release(mt)
 
     def locked(self) -> bool:
         mt = self._m()
@@ -97,8 +97,8 @@ class Lock(_Model):
 
     def _release_save(self, mt: ManagedThread) -> Any:
         self._locked, self._owner = False, None
-        if mt.sched.shadow is not None:
-            self._clock = mt.sched.hb_release(mt)
+        if mt.sched.hb is not None:
+            self._clock = mt.sched.hb.release(mt)
         return None
 
     def _acquire_restore(self, mt: ManagedThread, state: Any) -> None:
@@ -155,8 +155,8 @@ class RLock(_Model):
                            Blocked(self._label(mt), self._holder)):
                 return False
         self._owner, self._count = mt, 1
-        if mt.sched.shadow is not None:
-            mt.sched.hb_join(mt, self._clock)
+        if mt.sched.hb is not None:
+            mt.sched.hb.join(mt, self._clock)
         return True
 
     def release(self) -> None:
@@ -170,8 +170,8 @@ class RLock(_Model):
         self._count -= 1
         if self._count == 0:
             self._owner = None
-            if mt.sched.shadow is not None:
-                self._clock = mt.sched.hb_release(mt)
+            if mt.sched.hb is not None:
+                self._clock = mt.sched.hb.release(mt)
 
     __enter__ = acquire
 
@@ -190,8 +190,8 @@ class RLock(_Model):
     def _release_save(self, mt: ManagedThread) -> Any:
         state = self._count
         self._owner, self._count = None, 0
-        if mt.sched.shadow is not None:
-            self._clock = mt.sched.hb_release(mt)
+        if mt.sched.hb is not None:
+            self._clock = mt.sched.hb.release(mt)
         return state
 
     def _acquire_restore(self, mt: ManagedThread, state: Any) -> None:
@@ -199,8 +199,8 @@ class RLock(_Model):
             mt.sched.block(mt, lambda: self._owner is None, None,
                            Blocked(self._label(mt), self._holder))
         self._owner, self._count = mt, state
-        if mt.sched.shadow is not None:
-            mt.sched.hb_join(mt, self._clock)
+        if mt.sched.hb is not None:
+            mt.sched.hb.join(mt, self._clock)
 
     def _force_restore(self, mt: ManagedThread, state: Any) -> None:
         self._owner, self._count = mt, state

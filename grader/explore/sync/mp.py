@@ -20,7 +20,8 @@ import multiprocessing as _mp
 from collections.abc import Callable
 from typing import Any
 
-from grader.explore.runtime import current, learner_location
+from grader.explore.places import learner_location
+from grader.explore.runtime import current
 from grader.explore.sync import barrier, condition, event, locks, semaphore
 
 

@@ -38,8 +38,8 @@ class Thread(_threading.Thread):
         sched.point(parent, "start thread")
         mt = sched.new_thread(None, self.daemon)
         mt.name = f"T{mt.index}"
-        if sched.shadow is not None:
-            sched.hb_fork(parent, mt)
+        if sched.hb is not None:
+            sched.hb.fork(parent, mt)
         self._grader_mt = mt
         user_run = self.run
 
@@ -70,8 +70,8 @@ class Thread(_threading.Thread):
         if mt.state != "done":
             deadline = None if timeout is None else sched.now + max(timeout, 0.0)
             sched.block(me, lambda: mt.state == "done", deadline, Blocked(f"join {mt.name}"))
-        if mt.state == "done" and sched.shadow is not None:
-            sched.hb_join(me, mt.vc)
+        if mt.state == "done" and sched.hb is not None:
+            sched.hb.join(me, mt.vc)
 
     def is_alive(self) -> bool:
         me, mt = self._managed()
