@@ -28,7 +28,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from grader.explore import runtime
-from grader.explore.explorer import ExplorationFailure, RunResult, _trace
+from grader.explore.explorer import ExplorationFailure, ScheduleRun, _trace
 from grader.explore.runtime import Abort, Blocked, Scheduler, WouldBlock
 from grader.explore.strategies import NonPreemptive
 from grader.explore.sync.clock import _real_sleep
@@ -95,7 +95,7 @@ class _RealTimeScheduler(Scheduler):
         return super().advance_time()
 
 
-def _run(body: Callable[[], None], snapshots: dict[int, Any]) -> RunResult:
+def _run(body: Callable[[], None], snapshots: dict[int, Any]) -> ScheduleRun:
     sched = _RealTimeScheduler(NonPreemptive(), max_steps=ALONE_MAX_STEPS, record=True,
                                always=None, snapshots=snapshots)
     me = sched.new_thread(THREAD_NAME, daemon=False)
@@ -114,11 +114,11 @@ def _run(body: Callable[[], None], snapshots: dict[int, Any]) -> RunResult:
     me.baton.release()
     sched.bootstrap(me, main)
     sched.finished.acquire()
-    return RunResult(sched.failure, sched.log, sched.steps, sched.choices, sched.records,
+    return ScheduleRun(sched.failure, sched.log, sched.steps, sched.choices, sched.records,
                      [t.name for t in sched.threads])
 
 
-def _failure(result: RunResult) -> ExplorationFailure:
+def _failure(result: ScheduleRun) -> ExplorationFailure:
     rf = result.failure
     assert rf is not None
     message = rf.message

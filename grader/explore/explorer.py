@@ -1,6 +1,6 @@
 """`explore`: run a scenario under many schedules until one fails, then explain it.
 
-Owns the public API check authors call (`explore`, `Outcome`, `ExplorationFailure`), one run
+Owns the public API check authors call (`explore`, `Exploration`, `ExplorationFailure`), one run
 of a scenario (`run_once`), the confirmation of a failing schedule by replay, its shrinking to
 the fewest context switches, the printable replay id, and the learner-facing trace. Budgets
 that decide verdicts are counts of runs and steps, never seconds; the only wall-clock limit
@@ -127,7 +127,7 @@ class Coverage:
 
 
 @dataclass
-class Outcome:
+class Exploration:
     """What an exploration found. `runs` counts schedules explored, replays excluded."""
 
     ok: bool
@@ -146,7 +146,9 @@ class Outcome:
 
 
 @dataclass
-class RunResult:
+class ScheduleRun:
+    """One schedule, run once: its failure (if any), the choices made and what each step did."""
+
     failure: RunFailure | None
     log: list[tuple[int, int]]
     steps: int
@@ -244,7 +246,7 @@ def _join(sched: Scheduler, main: runtime.ManagedThread, mt: runtime.ManagedThre
 
 def run_once(scenario: _Scenario, strategy: Strategy, *, record: bool = False,
              log_enabled: bool = False, detect_races: bool = False,
-             footprints: bool = False) -> RunResult:
+             footprints: bool = False) -> ScheduleRun:
     """Run the scenario once under `strategy`; every managed thread has ended on return."""
     sched = Scheduler(strategy, max_steps=scenario.max_steps, record=record, always=None,
                       snapshots=scenario.snapshots, log_enabled=log_enabled,
@@ -274,7 +276,7 @@ def run_once(scenario: _Scenario, strategy: Strategy, *, record: bool = False,
         sched.footprints.append(sched.footprint)
     channel.progress()  # a schedule ran to its end: the check is not stuck
     races = list(sched.hb.races.values()) if sched.hb is not None else []
-    return RunResult(sched.failure, sched.log, sched.steps, sched.choices, sched.records,
+    return ScheduleRun(sched.failure, sched.log, sched.steps, sched.choices, sched.records,
                      [t.name for t in sched.threads], sched.enabled_log,
                      races, sched.footprints, sched.bases)
 
@@ -305,11 +307,11 @@ def explore(setup: Callable[[], Any], threads: Sequence[Callable[[Any], Any]], *
             invariant: Callable[[Any], Any] | None = None,
             always: Callable[[Any], Any] | None = None, seed: int = 0, runs: int = 300,
             strategy: str = "portfolio", max_steps: int = 20_000, replay: str | None = None,
-            name: str = "scenario", systematic: bool = True) -> Outcome:
+            name: str = "scenario", systematic: bool = True) -> Exploration:
     """Explore the interleavings of `threads` (each called with `setup()`'s state).
 
     Stops at the first failing schedule, confirms it by replay, shrinks it to the fewest
-    context switches and returns it in `Outcome.failure`. The same arguments give the same
+    context switches and returns it in `Exploration.failure`. The same arguments give the same
     verdict on any machine. The default portfolio starts with the bounded search, which does
     not depend on the seed (`systematic=False` skips it, for tests that vary only the seed).
     """
@@ -336,17 +338,17 @@ def explore(setup: Callable[[], Any], threads: Sequence[Callable[[Any], Any]], *
 
 
 def _explore(scenario: _Scenario, *, seed: int, runs: int, strategy: str,
-             replay: str | None, systematic: bool = True) -> Outcome:
+             replay: str | None, systematic: bool = True) -> Exploration:
     started = time.perf_counter()
     total_steps = 0
     if replay is not None:
         result = run_once(scenario, Replay(parse_replay(replay)))
         total_steps += result.steps
         if result.failure is None:
-            return Outcome(True, 1, None, total_steps, time.perf_counter() - started, "replay")
+            return Exploration(True, 1, None, total_steps, time.perf_counter() - started, "replay")
         failure = _confirm_and_explain(scenario, result, seed=seed, label="replay",
                                        run_number=1, runs=1, shrink=False)
-        return Outcome(False, 1, failure, total_steps, time.perf_counter() - started,
+        return Exploration(False, 1, failure, total_steps, time.perf_counter() - started,
                        "replay")
     if strategy == "exhaustive":
         return _bounded_phase(scenario, seed=seed, budget=runs, started=started,
@@ -375,14 +377,14 @@ def _explore(scenario: _Scenario, *, seed: int, runs: int, strategy: str,
             failure = _confirm_and_explain(scenario, result, seed=seed, label=strat.name,
                                            run_number=done, runs=runs, shrink=True,
                                            coverage=coverage)
-            return Outcome(False, done, failure, total_steps, time.perf_counter() - started,
+            return Exploration(False, done, failure, total_steps, time.perf_counter() - started,
                            strat.name, list(races), coverage)
-    return Outcome(True, done, None, total_steps, time.perf_counter() - started, strategy,
+    return Exploration(True, done, None, total_steps, time.perf_counter() - started, strategy,
                    list(races), coverage)
 
 
 def _on_real_threads(scenario: _Scenario, lost: fallback.LostControl, *, seed: int
-                     ) -> Outcome:
+                     ) -> Exploration:
     """The verdict when control was lost: a bounded stress run on real threads."""
     started = time.perf_counter()
     verdict = fallback.stress_on_real_threads(scenario.setup, scenario.threads,
@@ -392,16 +394,16 @@ def _on_real_threads(scenario: _Scenario, lost: fallback.LostControl, *, seed: i
         note += " The property that must hold at every moment was not checked there."
     seconds = time.perf_counter() - started
     if verdict.kind is None:
-        return Outcome(True, verdict.runs, None, 0, seconds, "real threads", note=note)
+        return Exploration(True, verdict.runs, None, 0, seconds, "real threads", note=note)
     details = f"Scenario {scenario.name!r}: {note}"
     if verdict.details:
         details += "\n" + verdict.details
     failure = ExplorationFailure(verdict.kind, verdict.message, seed=seed, details=details)
-    return Outcome(False, verdict.runs, failure, 0, seconds, "real threads", note=note)
+    return Exploration(False, verdict.runs, failure, 0, seconds, "real threads", note=note)
 
 
 def _bounded_phase(scenario: _Scenario, *, seed: int, budget: int, started: float,
-                   bounds: Sequence[int]) -> Outcome:
+                   bounds: Sequence[int]) -> Exploration:
     """The systematic part: every schedule with at most `bounds[0]` preemptions (then the
     next bound, while the budget lasts), steps on different objects not permuted (sleep
     sets). A timeout that fires early counts as a preemption. Deterministic: no seed."""
@@ -420,16 +422,16 @@ def _bounded_phase(scenario: _Scenario, *, seed: int, budget: int, started: floa
                 label=f"the bounded search (up to {bound} preemption{'s' if bound != 1 else ''})",
                 run_number=runs,
                 runs=budget, shrink=True, coverage=coverage)
-            return Outcome(False, spent, failure, steps, time.perf_counter() - started,
+            return Exploration(False, spent, failure, steps, time.perf_counter() - started,
                            "bounded", [], coverage)
         if not done or spent >= budget:
             break
-    return Outcome(True, spent, None, steps, time.perf_counter() - started, "bounded", [],
+    return Exploration(True, spent, None, steps, time.perf_counter() - started, "bounded", [],
                    coverage)
 
 
 def _bounded_search(scenario: _Scenario, bound: int, budget: int
-                    ) -> tuple[int, bool, int, RunResult | None]:
+                    ) -> tuple[int, bool, int, ScheduleRun | None]:
     """Depth-first search over schedules: (runs, complete, steps, the failing run)."""
     path: list[Node] = []
     runs = 0
@@ -451,11 +453,11 @@ def _bounded_search(scenario: _Scenario, bound: int, budget: int
 
 
 def _replay(scenario: _Scenario, deviations: dict[int, int], *, record: bool = False
-            ) -> RunResult:
+            ) -> ScheduleRun:
     return run_once(scenario, Replay(deviations), record=record)
 
 
-def _confirm_and_explain(scenario: _Scenario, found: RunResult, *, seed: int, label: str,
+def _confirm_and_explain(scenario: _Scenario, found: ScheduleRun, *, seed: int, label: str,
                          run_number: int, runs: int, shrink: bool,
                          coverage: Coverage | None = None) -> ExplorationFailure:
     deviations = found.deviations
@@ -518,7 +520,7 @@ def _shrink(scenario: _Scenario, deviations: dict[int, int],
     return deviations
 
 
-def _trace(result: RunResult) -> list[dict[str, Any]]:
+def _trace(result: ScheduleRun) -> list[dict[str, Any]]:
     """The learner-facing timeline: steps of the scenario's threads, switches marked."""
     steps: list[dict[str, Any]] = []
     previous_thread: str | None = None

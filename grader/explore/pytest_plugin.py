@@ -1,7 +1,7 @@
 """The `explorer` fixture: explore a scenario from a check, seeded by the check's seed.
 
 Loaded by the harness with `-p grader.explore.pytest_plugin`. `explorer.check(setup, threads,
-**kw)` raises the confirmed `ExplorationFailure`; `explorer.run(...)` returns the `Outcome`.
+**kw)` raises the confirmed `ExplorationFailure`; `explorer.run(...)` returns the `Exploration`.
 With GRADER_REPLAY set to a schedule id, only that schedule runs.
 
 A check may explore several scenarios; the replay id of a failure in the k-th one (k > 1)
@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from grader.explore.explorer import ExplorationFailure, Outcome, explore
+from grader.explore.explorer import Exploration, ExplorationFailure, explore
 
 NOT_REPRODUCED = ("Replay {id}: this schedule passes; the failure was found with another "
                   "schedule or seed. Nothing was graded: copy the replay command the report "
@@ -34,18 +34,18 @@ class Explorer:
 
     def __init__(self, seed: int) -> None:
         self.seed = seed
-        self.outcomes: list[Outcome] = []
+        self.outcomes: list[Exploration] = []
         self.replayed = False  # the GRADER_REPLAY schedule ran in one of this check's scenarios
 
     def run(self, setup: Callable[[], Any], threads: Sequence[Callable[[Any], Any]],
-            **kw: Any) -> Outcome:
+            **kw: Any) -> Exploration:
         kw.setdefault("seed", self.seed)
         scenario = len(self.outcomes) + 1
         replay = os.environ.get("GRADER_REPLAY")
         if replay and kw.get("replay") is None:
             wanted, _, schedule = replay.rpartition("@")
             if int(wanted or 1) != scenario:
-                outcome = Outcome(True, 0, strategy="replay: another scenario")
+                outcome = Exploration(True, 0, strategy="replay: another scenario")
                 self.outcomes.append(outcome)
                 return outcome
             kw["replay"] = schedule
@@ -65,7 +65,7 @@ class Explorer:
         return outcome
 
     def check(self, setup: Callable[[], Any], threads: Sequence[Callable[[Any], Any]],
-              **kw: Any) -> Outcome:
+              **kw: Any) -> Exploration:
         outcome = self.run(setup, threads, **kw)
         outcome.raise_if_failed()
         return outcome

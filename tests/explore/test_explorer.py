@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.explore import ExplorationFailure, InfrastructureError, Outcome, explore
+from grader.explore import Exploration, ExplorationFailure, InfrastructureError, explore
 from grader.explore.explorer import parse_replay, replay_id
 from grader.explore.stress import stress
 
@@ -128,7 +128,7 @@ def test_failure_report_has_exactly_the_documented_keys(classic):
     assert set(report) == {"kind", "message", "trace", "deadlock", "replay", "details"}
     assert failure.seed == 0 and failure.replay.startswith("s")
     with pytest.raises(ExplorationFailure):
-        Outcome(False, 1, failure).raise_if_failed()
+        Exploration(False, 1, failure).raise_if_failed()
 
 
 def test_a_failure_that_does_not_reproduce_is_an_infrastructure_error():
