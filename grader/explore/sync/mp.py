@@ -11,7 +11,8 @@ explorations the model is back in its initial state.
 
 `multiprocessing`'s argument names and errors are kept: `acquire(block=True, timeout=None)`,
 `ValueError` when a `Lock` or a bounded semaphore is released too often, `AssertionError` when
-an `RLock` is released by a thread that does not own it.
+an `RLock` is released by a thread that does not own it. It must not model anything itself:
+the semantics under the explorer are the `threading` models'.
 """
 
 from __future__ import annotations
