@@ -1,5 +1,12 @@
 """Grading: one submission end to end, a batch of them, and where results are stored.
 
+One submission: `intake` (the submission's files, hash, seed and working folder),
+`plan` (which checks run, in which order, and the needs-skip rule), `driver` (the
+sandboxed harness children and their channel), `records` (decoding what a child
+sends), `grade` (scoring; the entry point `grade_submission`). A class: `batch`
+(the run), `machine_share`, `gradebook` (the outputs), `store`, `roster`,
+`distributed`.
+
 It drives the sandbox and reads the results channel; it never imports learner
 code or the harness's fixtures.
 """
