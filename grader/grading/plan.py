@@ -27,7 +27,6 @@ class CheckDecision:
     exploration: list[dict[str, Any]] = field(default_factory=list)
 
 
-
 def plan_checks(exercise: Exercise, only: list[str] | None) -> list[CheckSpec]:
     """The checks to run, in YAML order with every check after the checks it needs."""
     checks = exercise.all_checks
