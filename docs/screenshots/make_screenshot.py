@@ -29,9 +29,12 @@ try:
     import grader  # noqa: F401
 except ImportError:  # run from a checkout without installing: use the checkout's grader
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+# the Chromium driver is test support, not part of the package
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "support"))
+
+from browser import BrowserError, Chromium  # noqa: E402
 
 from grader.report import render_html  # noqa: E402
-from grader.report.browser import BrowserError, Chromium  # noqa: E402
 from grader.results import SubmissionResult  # noqa: E402
 
 

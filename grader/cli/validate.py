@@ -1,9 +1,12 @@
-"""`grader validate [PATH]`: lint exercises and prove their solutions grade as declared."""
+"""`grader validate [PATH]`: lint exercises and prove their solutions grade as declared.
+
+Argument parsing and finding the exercise files only: `grading.validate` validates,
+`report.validation` renders.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -54,6 +57,7 @@ def find_exercise_files(paths: list[Path]) -> list[Path]:
 
 def run(args: argparse.Namespace) -> int:
     from grader.grading.validate import validate
+    from grader.report.validation import validation_json, validation_junit, validation_text
 
     if args.runs < 1:
         print("grader: --runs must be at least 1", file=sys.stderr)
@@ -65,81 +69,15 @@ def run(args: argparse.Namespace) -> int:
     reports = validate(files, runs=args.runs, workers=args.jobs, sandbox=args.sandbox,
                        solutions=not args.no_solutions)
     if args.format == "junit":
-        text = render_junit(reports)
+        text = validation_junit(reports)
     elif args.format == "json":
-        text = json.dumps([_as_dict(r) for r in reports], indent=2)
+        text = validation_json(reports)
     else:
-        text = render_text(reports)
+        text = validation_text(reports)
     if args.output:
         args.output.write_text(text, encoding="utf-8")
         if args.format != "text":
-            print(render_text(reports), end="")
+            print(validation_text(reports), end="")
     else:
         print(text, end="" if text.endswith("\n") else "\n")
     return EXIT_OK if all(r.ok for r in reports) else EXIT_FAILED
-
-
-def _as_dict(report) -> dict:
-    return {
-        "exercise": report.id, "file": str(report.file), "ok": report.ok,
-        "problems": report.problems, "seconds": round(report.seconds, 2),
-        "slow_checks": [{"check": c, "median_s": round(s, 2)} for c, s in report.slow_checks],
-        "solutions": [{
-            "path": str(s.path), "expect": s.manifest.expect if s.manifest else None,
-            "checks": list(s.manifest.checks) if s.manifest else [], "ok": s.ok,
-            "flaky": s.flaky, "problem": s.problem, "outcomes": s.outcomes,
-            "median_s": round(sorted(s.seconds)[len(s.seconds) // 2], 2) if s.seconds else None,
-        } for s in report.solutions],
-    }
-
-
-def render_text(reports) -> str:
-    lines = []
-    total = 0.0
-    for report in reports:
-        total += report.seconds
-        mark = "ok  " if report.ok else "FAIL"
-        lines.append(f"{mark} {report.id}  ({report.seconds:.1f} s)")
-        for problem in report.problems:
-            lines.append(f"     problem: {problem}")
-        for sol in report.solutions:
-            if sol.problem:
-                lines.append(f"     {sol.path.name}: {sol.problem}")
-                continue
-            good = sum(o == "ok" for o in sol.outcomes)
-            expect = "pass" if sol.manifest and sol.manifest.expect == "pass" else (
-                f"fail {sol.manifest.checks[0]}" if sol.manifest and sol.manifest.checks
-                else "fail")
-            median = sorted(sol.seconds)[len(sol.seconds) // 2] if sol.seconds else 0.0
-            status = "ok" if sol.ok else ("FLAKY" if sol.flaky else "WRONG")
-            lines.append(f"     {status:<5} {sol.path.name}: expect {expect}, "
-                         f"{good}/{len(sol.outcomes)} as expected, median {median:.1f} s")
-            for outcome in dict.fromkeys(o for o in sol.outcomes if o != "ok"):
-                lines.append(f"           {outcome}")
-        for check, seconds in report.slow_checks:
-            lines.append(f"     slow: check {check} takes {seconds:.1f} s (median)")
-    ok = sum(r.ok for r in reports)
-    lines.append(f"{ok}/{len(reports)} exercises valid in {total:.1f} s")
-    return "\n".join(lines) + "\n"
-
-
-def render_junit(reports) -> str:
-    from xml.etree import ElementTree as ET  # only for --format junit
-
-    suites = ET.Element("testsuites", name="grader validate")
-    for report in reports:
-        cases = [("spec", report.problems)] + [
-            (s.path.name, [s.problem] if s.problem else [o for o in s.outcomes if o != "ok"])
-            for s in report.solutions
-        ]
-        suite = ET.SubElement(suites, "testsuite", name=report.id, tests=str(len(cases)),
-                              failures=str(sum(bool(p) for _, p in cases)), errors="0",
-                              skipped="0", time=f"{report.seconds:.3f}")
-        for name, problems in cases:
-            case = ET.SubElement(suite, "testcase", classname=report.id, name=name, time="0")
-            if problems:
-                failure = ET.SubElement(case, "failure", message=problems[0][:300],
-                                        type="validation")
-                failure.text = "\n".join(problems)
-    ET.indent(suites)
-    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"

@@ -25,7 +25,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from grader.grading.batch import GradeJob, GradeOutcome, ReadersWriterShare, grade_timed
+from grader.grading.batch import GradeJob, StudentGrading, grade_timed
+from grader.grading.machine_share import ReadersWriterShare
 from grader.results import SubmissionResult
 
 if TYPE_CHECKING:
@@ -224,12 +225,12 @@ class DaskBackend:
         return max(1, count)
 
     def submit(self, job: GradeJob) -> concurrent.futures.Future:
-        """A concurrent.futures Future of a GradeOutcome, resolved when the worker answers."""
+        """A concurrent.futures Future of a StudentGrading, resolved when the worker answers."""
         outer: concurrent.futures.Future = concurrent.futures.Future()
         try:
             files = pack(job.submission.path)
         except (OSError, ValueError) as error:
-            outer.set_result(GradeOutcome(None, f"cannot ship the submission: {error}", 0.0, "-"))
+            outer.set_result(StudentGrading(None, f"cannot ship the submission: {error}", 0.0, "-"))
             return outer
         inner = self.client.submit(
             grade_on_worker,
@@ -256,7 +257,7 @@ class DaskBackend:
                 result = SubmissionResult.from_dict(result)
                 _point_replays_home(result, data["graded_path"], job.submission.path)
             outer.set_result(
-                GradeOutcome(
+                StudentGrading(
                     result,
                     data["error"],
                     data["grading_s"],

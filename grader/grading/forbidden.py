@@ -147,7 +147,7 @@ def python_sources(folder: Path) -> Iterator[tuple[str, str]]:
             continue
 
 
-def scan_submission(folder: Path, forbid: list[str]) -> list[ForbiddenUse]:
+def scan_forbidden(folder: Path, forbid: list[str]) -> list[ForbiddenUse]:
     """Forbidden uses in every Python file of a prepared submission folder."""
     found: list[ForbiddenUse] = []
     for name, source in python_sources(folder):

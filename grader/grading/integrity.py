@@ -165,7 +165,7 @@ def scan_source(source: str, file: str) -> list[IntegrityFlag]:
     return sorted(unique.values(), key=lambda f: (f.file, f.line, f.what))
 
 
-def scan_submission(folder: Path) -> list[IntegrityFlag]:
+def scan_integrity(folder: Path) -> list[IntegrityFlag]:
     flags: list[IntegrityFlag] = []
     for name, source in python_sources(folder):
         flags += scan_source(source, name)

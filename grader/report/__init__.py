@@ -4,7 +4,9 @@ Each format is a module of its own: `text` (the terminal), `jsonout` (the
 model's dictionary), `html` (the self-contained learner page, templates in the
 top-level `templates/`), `junit` (CI test reports), `gradescope`
 (`results.json`). `render` picks one by name and applies the learner view.
-Nothing here runs or grades anything: it turns a `SubmissionResult` into text.
+Beside them, `class_report` renders a batch's class page and `validation` the
+reports of `grader validate`.
+Nothing here runs or grades anything: it turns results into text.
 """
 
 from __future__ import annotations

@@ -294,7 +294,8 @@ def test_ctrl_c_finishes_the_gradings_in_flight_and_the_next_run_does_the_rest(
 
 
 def test_exclusive_checks_of_a_real_batch_run_with_the_machine_to_themselves(tmp_path: Path) -> None:
-    from grader.grading.batch import LocalBackend, ReadersWriterShare
+    from grader.grading.batch import LocalBackend
+    from grader.grading.machine_share import ReadersWriterShare
 
     class RecordingShare(ReadersWriterShare):
         """Notes, at each exclusive hold, how many gradings still shared the machine."""

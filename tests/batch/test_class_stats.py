@@ -1,6 +1,6 @@
 """The class report's numbers: score bands, pass rates, failure kinds with an example."""
 
-from grader.grading.batch import ClassStats
+from grader.grading.gradebook import ClassStats
 from grader.grading.store import Key, StoredGrading
 from grader.results import CheckResult, Failure, Status, SubmissionResult
 

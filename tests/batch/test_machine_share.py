@@ -6,7 +6,7 @@ import sys
 import threading
 from pathlib import Path
 
-from grader.grading.batch import ReadersWriterShare
+from grader.grading.machine_share import ReadersWriterShare
 
 
 def wait_until(predicate, what: str) -> None:

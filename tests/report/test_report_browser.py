@@ -1,6 +1,6 @@
 """The HTML report in a real headless Chromium: it loads clean, offline, and shows the failure.
 
-Driven over the DevTools protocol (grader.report.browser); skipped only when
+Driven over the DevTools protocol (tests/support/browser.py); skipped only when
 /usr/bin/chromium is absent. Screenshots go to each test's tmp folder.
 """
 
@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 import report_samples as samples
+from browser import BrowserError, Chromium
 
 from grader.report import render_html, render_json
-from grader.report.browser import BrowserError, Chromium
 
 CHROMIUM = "/usr/bin/chromium"
 REPO = Path(__file__).resolve().parents[2]

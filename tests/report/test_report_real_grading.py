@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 import xmlschema
+from browser import Chromium
 from gradescope_schema import GradescopeResults
 
 from grader.report import render, render_gradescope, render_junit
-from grader.report.browser import Chromium
 from grader.results import Status, SubmissionResult
 
 REPO = Path(__file__).resolve().parents[2]

@@ -12,8 +12,8 @@ import os
 
 import pytest
 
-from grader.cli.validate import render_text
 from grader.grading.validate import validate_exercise
+from grader.report.validation import validation_text
 
 from .conftest import ROOT
 
@@ -23,6 +23,6 @@ def test_every_counter_solution_grades_as_declared_under_every_seed():
     runs = int(os.environ.get("GRADER_TEST_SEEDS", "20"))
     report = validate_exercise(ROOT / "exercises" / "counter" / "exercise.yaml", runs=runs,
                                workers=4)
-    assert report.ok, render_text([report])
+    assert report.ok, validation_text([report])
     assert len(report.solutions) >= 10
     assert all(len(s.outcomes) == runs for s in report.solutions)

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.grading.grade import PROGRESS_CAP, GradeOptions, _check_limit, grade_submission
+from grader.grading.driver import PROGRESS_CAP, _check_limit
+from grader.grading.grade import GradeOptions, grade_submission
 from grader.results import Status
 from grader.spec import load_exercise
 

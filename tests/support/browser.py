@@ -5,7 +5,8 @@ what the page did (console errors, uncaught exceptions, every network request
 it tried), answer JavaScript questions about what is on screen, and capture a
 PNG. It talks to the browser over `--remote-debugging-pipe` (fds 3 and 4, JSON
 messages ended by NUL), so it needs no port and no third-party package. It
-grades nothing and renders nothing; the tests and docs/screenshots use it.
+grades nothing and renders nothing; the tests and docs/screenshots use it, so it
+lives beside the tests (pytest puts `tests/support` on the path), not in the package.
 """
 
 from __future__ import annotations

@@ -1,0 +1,359 @@
+"""The child driver: runs planned checks in sandboxed harness children, as many children as
+crashes require, reading each one's results channel.
+
+Owns the children's environment, argv and limits, the channel's order of records, each check's
+time budget, and who is blamed when a child dies, hangs or disturbs the channel. It decodes
+no record field itself (`records` does), skips by the plan's rule, and scores nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import grader
+from grader.channel import ProtocolError, RecordReader
+from grader.grading.options import GradeOptions, GradingError
+from grader.grading.plan import CheckDecision, unmet_need
+from grader.grading.records import _check_result, _coverage, _text
+from grader.results import Failure, Resources, Status
+from grader.spec import IMPORTS, CheckSpec, Exercise
+
+OUTPUT_SHOWN = 8_000  # bytes of learner output kept in the result
+STARTUP_SECONDS = 20.0  # interpreter + pytest start-up allowance before the first check starts
+#: A check that keeps reporting progress (the explorer finishing schedules) may run up to this
+#: many times its budget: on a loaded machine its schedules are slower, not stuck.
+PROGRESS_CAP = 4.0
+
+
+def _check_limit(start: float, budget: float, last_progress: float | None) -> float:
+    """When the running check times out: `budget` seconds after it started, or after its last
+    progress record if it made progress since, and never later than PROGRESS_CAP budgets."""
+    if last_progress is None:
+        return start + budget
+    return min(start + PROGRESS_CAP * budget, max(start + budget, last_progress + budget))
+
+
+@dataclass
+class RunState:
+    """What the children of one grading told, and what they cost."""
+
+    decided: dict[str, CheckDecision] = field(default_factory=dict)
+    executed: dict[str, set[int]] = field(default_factory=dict)
+    statements: dict[str, set[int]] = field(default_factory=dict)
+    resources: Resources = field(default_factory=Resources)
+    output: list[bytes] = field(default_factory=list)
+    output_truncated: bool = False
+    backend: str = ""
+
+
+def _describe_death(result: Any) -> tuple[str, str]:
+    """(kind, sentence) for a child that ended in the middle of a check."""
+    killed = getattr(result, "killed", None)
+    if killed == "memory":
+        return "crash", "your code used more memory than this exercise allows"
+    if killed == "sandbox-lost":
+        return "crash", ("the process supervising your code was killed during this check "
+                         "(does your code signal its parent?)")
+    if killed == "cpu":
+        return "crash", "your code used more CPU time than this exercise allows"
+    if killed == "file-size":
+        return "crash", "your code wrote a file larger than this exercise allows"
+    sig = getattr(result, "signal", None)
+    if sig:
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = f"signal {sig}"
+        why = {
+            "SIGSEGV": "it crashed (segmentation fault)",
+            "SIGABRT": "it aborted",
+            "SIGKILL": "it was killed (often: out of memory or too many processes)",
+            "SIGXCPU": "it used more CPU time than allowed",
+            "SIGXFSZ": "it wrote a file larger than allowed",
+        }.get(name, f"it was ended by {name}")
+        return "crash", f"the process running your code died during this check: {why}"
+    code = getattr(result, "exit_code", None)
+    return "crash", (
+        f"your code ended the process (exit code {code}) during this check, so the check "
+        "could not finish"
+    )
+
+
+class ChildDriver:
+    """Runs planned checks in as many children as crashes require."""
+
+    def __init__(self, exercise: Exercise, work: Path, run_dir: Path, seed: int,
+                 options: GradeOptions, deadline: float) -> None:
+        from grader import sandbox
+
+        self.exercise = exercise
+        self.work = work
+        self.run_dir = run_dir
+        self.seed = seed
+        self.options = options
+        self.deadline = deadline
+        try:
+            self.backend = sandbox.choose(options.sandbox)
+        except Exception as exc:  # noqa: BLE001 - any backend problem is an infrastructure fault
+            raise GradingError(f"no sandbox to run the submission in: {exc}") from exc
+        self.sandbox = sandbox
+        self.state = RunState(backend=self.backend.name)
+        self.children = 0
+
+    def _env(self) -> dict[str, str]:
+        package_root = str(Path(grader.__file__).resolve().parent.parent)
+        env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "HOME": str(self.work),
+            "TMPDIR": str(self.work),
+            "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8",
+            "PYTHONHASHSEED": "0",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONPATH": package_root,
+            # only the plugins the harness names: faster, and nothing installed joins the run
+            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+            "GRADER_SUBMISSION_DIR": str(self.work),
+            "GRADER_ENTRY": self.exercise.entry,
+            "GRADER_SEED": str(self.seed),
+            "GRADER_CHECK_SECONDS": str(self.exercise.limits.check_seconds),
+            "GRADER_INSTRUMENT": "1" if self.exercise.instrument else "0",
+        }
+        if self.options.replay:
+            env["GRADER_REPLAY"] = self.options.replay
+        # Test seams that must reach the child too: the start method (grader.harness.runner)
+        # and the pretended platform (grader.sandbox.facilities).
+        for seam in ("GRADER_MP_START", "GRADER_PRETEND_OS"):
+            if os.environ.get(seam):
+                env[seam] = os.environ[seam]
+        env.update(self.options.extra_env)
+        return env
+
+    def _argv(self, ids: list[str]) -> list[str]:
+        argv = [sys.executable, "-s", "-m", "grader.harness", str(self.exercise.checks_dir),
+                "--only", ",".join(ids)]
+        if self.exercise.instrument:
+            argv += ["--plugin", "grader.explore.pytest_plugin"]
+        if self.options.coverage and self.exercise.family == "threads":
+            # coverage does not follow forked children: for process exercises it would mark
+            # the code that ran in a child as never executed
+            argv.append("--coverage")
+        return argv
+
+    def _limits(self) -> Any:
+        limits = self.exercise.limits
+        remaining = max(1.0, self.deadline - time.monotonic())
+        return self.sandbox.Limits(
+            cpu_seconds=min(remaining, limits.submission_seconds) + 5,
+            wall_seconds=remaining + 5,
+            memory_bytes=limits.memory_mb << 20,
+            processes=limits.processes,
+            open_files=limits.open_files,
+            output_bytes=limits.output_kb << 10,
+        )
+
+    def run(self, checks: list[CheckSpec]) -> None:
+        """Run `checks` (in order), restarting children until each one is decided."""
+        pending = [c.id for c in checks]
+        while True:
+            pending = [c for c in pending if c not in self.state.decided]
+            pending = [c for c in pending if not self._skip_if_needs_failed(c)]
+            if not pending:
+                return
+            if time.monotonic() >= self.deadline:
+                for check_id in pending:
+                    self.state.decided[check_id] = CheckDecision(Status.TIMEOUT, Failure(
+                        "timeout", "grading ran out of time before this check could run "
+                        f"(the whole submission gets {self.exercise.limits.submission_seconds:g} s)",
+                    ), 0.0)
+                return
+            self._run_child(pending)
+
+    def _skip_if_needs_failed(self, check_id: str) -> bool:
+        skip = unmet_need(self.exercise, self.exercise.check(check_id), self.state.decided)
+        if skip is None:
+            return False
+        self.state.decided[check_id] = CheckDecision(Status.SKIPPED, skip, 0.0)
+        return True
+
+    def _run_child(self, ids: list[str]) -> None:
+        child_dir = self.run_dir / f"child-{self.children}"
+        child_dir.mkdir()
+        self.children += 1
+        request = self.sandbox.SandboxRequest(
+            argv=self._argv(ids), workdir=self.work, env=self._env(), limits=self._limits(),
+            readable=[self.exercise.folder, Path(grader.__file__).resolve().parent],
+            label=f"grader-{self.exercise.id}",
+            run_dir=child_dir,  # inside the grading's temporary folder: removed with it
+        )
+        try:
+            child = self.backend.start(request)
+        except Exception as exc:  # noqa: BLE001
+            raise GradingError(f"the sandbox could not start the submission: {exc}") from exc
+        reader = RecordReader()
+        current: str | None = None
+        current_start = 0.0
+        last_progress: float | None = None  # the running check's last progress record
+        started_at = time.monotonic()
+        idle_since = started_at  # the start, then the last result: the gap between checks
+        expected = list(ids)
+        done = aborted = False
+        check_budget = self.exercise.limits.check_seconds
+        fd = child.channel_fd
+        try:
+            while True:
+                now = time.monotonic()
+                check_budget = (self.exercise.check(current).budget(self.exercise.limits)
+                                if current else self.exercise.limits.check_seconds)
+                if current:
+                    limit = _check_limit(current_start, check_budget, last_progress)
+                else:
+                    limit = idle_since + STARTUP_SECONDS + check_budget
+                limit = min(limit, self.deadline)
+                if now >= limit:
+                    self._timeout(child, current, expected,
+                                  round(limit - current_start) if current else check_budget)
+                    break
+                ready, _, _ = select.select([fd], [], [], min(limit - now, 0.5))
+                if not ready:
+                    if child.poll() and not self._drain(fd):
+                        break  # exited and the channel is closed or empty
+                    continue
+                try:
+                    data = os.read(fd, 65536)
+                except BlockingIOError:
+                    continue
+                if not data:
+                    break
+                try:
+                    records = reader.feed(data)
+                except ProtocolError as exc:
+                    child.kill("protocol violation")
+                    self._blame(current, expected, f"the results channel was disturbed ({exc})")
+                    aborted = True
+                    break
+                for record in records:
+                    event = record.get("event")
+                    if event == "start":
+                        check_id = record.get("check")
+                        if check_id not in expected or current is not None:
+                            child.kill("protocol violation")
+                            self._blame(current, expected, "the results channel was disturbed")
+                            aborted = True
+                            break
+                        current, current_start = check_id, time.monotonic()
+                        last_progress = None
+                    elif event == "result":
+                        check_id = record.get("check")
+                        if check_id not in expected or (current is not None
+                                                        and check_id != current):
+                            child.kill("protocol violation")
+                            self._blame(current, expected, "the results channel was disturbed")
+                            aborted = True
+                            break
+                        self._accept(check_id, record)
+                        expected.remove(check_id)
+                        current, idle_since = None, time.monotonic()
+                        if expected and self._skip_if_needs_failed(expected[0]):
+                            # the child would run a check whose needs failed (it may hang for
+                            # its whole budget): a new child runs only what is left to run
+                            child.kill("a needed check did not pass")
+                            aborted = True
+                            break
+                    elif event == "progress":
+                        if current is not None and record.get("check") == current:
+                            last_progress = time.monotonic()
+                    elif event == "coverage":
+                        self._merge_coverage(record.get("files"))
+                    elif event == "internal-error":
+                        child.kill("internal error")
+                        raise GradingError("the grading harness failed: "
+                                           + _text(record.get("message"), 500))
+                    elif event == "done":
+                        done = True
+                    # "hello" and unknown events carry no grade
+                if done or aborted:
+                    break
+        finally:
+            result = self._finish(child)
+        if current is not None and current not in self.state.decided:
+            kind, message = _describe_death(result)
+            self.state.decided[current] = CheckDecision(
+                Status.ERROR, Failure(kind, message), time.monotonic() - current_start)
+        elif not done and expected and not any(c in self.state.decided for c in expected[:1]):
+            # the child died between checks (while importing or starting up): blame the next
+            kind, message = _describe_death(result)
+            self.state.decided[expected[0]] = CheckDecision(Status.ERROR, Failure(
+                kind, message.replace("during this check", "before this check could start")), 0.0)
+
+    def _drain(self, fd: int) -> bool:
+        ready, _, _ = select.select([fd], [], [], 0)
+        return bool(ready)
+
+    def _timeout(self, child: Any, current: str | None, expected: list[str], budget: float) -> None:
+        child.kill("timeout")
+        if time.monotonic() >= self.deadline:
+            message = (f"grading ran out of time (the whole submission gets "
+                       f"{self.exercise.limits.submission_seconds:g} s)")
+        elif current == IMPORTS:
+            message = (f"your module did not finish importing within {budget:g} s: is there a "
+                       "loop, a wait or a join at the top level of your file?")
+        elif current is None:
+            message = (f"your module did not finish loading within {STARTUP_SECONDS + budget:g} s "
+                       "(is there a loop or a wait at the top level of your file?)")
+        else:
+            message = (f"did not finish within {budget:g} s: your code is stuck "
+                       "(a deadlock, a wait that is never woken, or an endless loop)")
+        victim = current or (expected[0] if expected else None)
+        if victim is not None:
+            self.state.decided[victim] = CheckDecision(Status.TIMEOUT, Failure("timeout", message),
+                                                  budget)
+
+    def _blame(self, current: str | None, expected: list[str], message: str) -> None:
+        victim = current or (expected[0] if expected else None)
+        if victim is not None:  # after the last expected check there is nothing left to cost
+            self.state.decided[victim] = CheckDecision(Status.ERROR, Failure("exception", message),
+                                                  0.0)
+
+    def _accept(self, check_id: str, record: dict[str, Any]) -> None:
+        self.state.decided[check_id] = _check_result(record)
+
+    def _merge_coverage(self, files: Any) -> None:
+        for name, executed, statements in _coverage(files):
+            self.state.executed.setdefault(name, set()).update(executed)
+            self.state.statements.setdefault(name, set()).update(statements)
+
+    def _finish(self, child: Any) -> Any:
+        try:
+            result = child.wait()
+        finally:
+            child.close()
+        error = getattr(result, "error", None)
+        if error and getattr(result, "killed", None) != "sandbox-lost":
+            raise GradingError(f"the sandbox failed: {error}")
+        usage = result.usage
+        res = self.state.resources
+        res.cpu_s += usage.cpu_user_s + usage.cpu_system_s
+        res.peak_memory_bytes = max(res.peak_memory_bytes, usage.peak_rss_bytes)
+        res.processes_seen = max(res.processes_seen, usage.processes_seen)
+        res.wall_s += usage.wall_s
+        res.children_started += 1
+        for path, truncated in ((result.stdout_path, result.stdout_truncated),
+                                (result.stderr_path, result.stderr_truncated)):
+            try:
+                with open(path, "rb") as stream:
+                    self.state.output.append(stream.read(OUTPUT_SHOWN))
+                    if stream.read(1):
+                        self.state.output_truncated = True
+            except OSError:
+                pass
+            self.state.output_truncated |= bool(truncated)
+        return result

@@ -1,0 +1,70 @@
+"""The plan of a grading: which checks run, in which order, and the one rule that skips a check
+whose `needs` did not pass; with `CheckDecision`, what was decided of one check.
+
+It neither runs children nor reads what they send: the driver and the scoring both ask it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from grader.grading.options import GradingError
+from grader.results import Failure, Status
+from grader.spec import CheckSpec, Exercise
+
+
+@dataclass
+class CheckDecision:
+    """What was decided of one check: by the child's result record, or by the parent itself
+    (a timeout, a death, a skip, the static module scan)."""
+
+    status: Status
+    failure: Failure | None
+    duration: float
+    note: str = ""  # a passed check's remark (the explorer fell back to real threads)
+    exploration: list[dict[str, Any]] = field(default_factory=list)
+
+
+def plan_checks(exercise: Exercise, only: list[str] | None) -> list[CheckSpec]:
+    """The checks to run, in YAML order with every check after the checks it needs."""
+    checks = exercise.all_checks
+    if only:
+        unknown = [c for c in only if c not in {k.id for k in checks}]
+        if unknown:
+            known = ", ".join(k.id for k in checks)
+            raise GradingError(f"no check named {', '.join(unknown)} (checks: {known})")
+        wanted: set[str] = set()
+        stack = list(only)
+        while stack:
+            check_id = stack.pop()
+            if check_id not in wanted:
+                wanted.add(check_id)
+                stack += exercise.needs_of(exercise.check(check_id))
+        checks = [c for c in checks if c.id in wanted]
+    ordered: list[CheckSpec] = []
+    placed: set[str] = set()
+    pending = list(checks)
+    ids = {c.id for c in checks}
+    while pending:
+        for check in pending:
+            if all(n in placed or n not in ids for n in exercise.needs_of(check)):
+                ordered.append(check)
+                placed.add(check.id)
+                pending.remove(check)
+                break
+        else:  # pragma: no cover - the spec refuses cycles
+            raise GradingError("checks need each other in a cycle")
+    return ordered
+
+
+def unmet_need(exercise: Exercise, check: CheckSpec,
+               decided: Mapping[str, CheckDecision]) -> Failure | None:
+    """The skip of `check` when one of the checks it needs was decided and did not pass."""
+    for need in exercise.needs_of(check):
+        outcome = decided.get(need)
+        if outcome is not None and outcome.status is not Status.PASSED:
+            title = exercise.check(need).title
+            return Failure("skipped", f"not run: it needs \"{title}\", which did not pass")
+    return None
