@@ -6,7 +6,7 @@ import threading
 import time
 from types import SimpleNamespace
 
-from grader.harness import CheckFailure, call_within, sorted_if_comparable
+from grader.checks import CheckFailure, call_within, sorted_if_comparable
 
 # Schedules per scenario. With 300 the known-buggy banks were all caught within the first 40
 # schedules under 20 seeds; 120 keeps a wide margin and the whole grading under 5 s.

@@ -7,7 +7,7 @@ import time
 from collections import defaultdict
 from types import SimpleNamespace
 
-from grader.harness import CheckFailure
+from grader.checks import CheckFailure
 
 # A blocked thread is watched for at least BLOCKED_SECONDS ("blocked for a second"), and
 # longer on a loaded machine: until a reference thread that spins the way a polling waiter

@@ -6,8 +6,7 @@ import threading
 import time
 from types import SimpleNamespace
 
-from grader.explore.oplog import lock_operations
-from grader.harness import CheckFailure, call_within
+from grader.checks import CheckFailure, call_within, lock_operations
 
 PATIENCE = 5.0  # seconds a correct get() may take on a loaded machine
 
