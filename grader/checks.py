@@ -30,6 +30,7 @@ Processes and workers (process exercises; see docs/process-tools.md)
     ProcessWatch                         the processes a call made; `.require_no_leftovers(when)`
     call_with_deadline(fn, ..., deadline_s=)  call in the main thread, bounded; raises Overran
     Overran                              the call outlived its deadline (carries the watch)
+    kill_created(watch)                  SIGKILL (and reap) every process the watch saw made
     slow_start(seconds)                  context manager: forked children start `seconds` late
     deadline(floor_s, units)             a time limit grown from measured work on this machine
     short_timeout(floor_s, units)        the same, for a learner-facing `timeout=` argument
@@ -39,6 +40,7 @@ Processes and workers (process exercises; see docs/process-tools.md)
     ServerHandle, ServerDied             the running server; it exited when it must not have
     KVClient, ServerClosed, ServerSilent  a kvserver client; the server hung up; it said nothing
     idle_clients, run_clients            many clients at once: idle ones, or running a session
+    connect(path), ChunkingProxy         a raw socket to the server; a proxy that re-chunks bytes
     entry_name()                         the learner's entry module name (GRADER_ENTRY)
 
 Fixtures are pytest plugins, not imports: name them as a check's arguments.
@@ -65,12 +67,14 @@ if TYPE_CHECKING:
     from grader.explore.pytest_plugin import Explorer
     from grader.explore.stress import StressOutcome, stress
     from grader.processes import faults, tasks
-    from grader.processes.bounded import Overran, call_with_deadline, slow_start
+    from grader.processes.bounded import Overran, call_with_deadline, kill_created, slow_start
     from grader.processes.budget import deadline, short_timeout
     from grader.processes.chaos import (
+        ChunkingProxy,
         KVClient,
         ServerClosed,
         ServerSilent,
+        connect,
         idle_clients,
         run_clients,
     )
@@ -90,6 +94,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "ProcessWatch": ("grader.processes.inspector", "ProcessWatch"),
     "Overran": ("grader.processes.bounded", "Overran"),
     "call_with_deadline": ("grader.processes.bounded", "call_with_deadline"),
+    "kill_created": ("grader.processes.bounded", "kill_created"),
     "slow_start": ("grader.processes.bounded", "slow_start"),
     "deadline": ("grader.processes.budget", "deadline"),
     "short_timeout": ("grader.processes.budget", "short_timeout"),
@@ -99,6 +104,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "ServerHandle": ("grader.processes.server_launch", "ServerHandle"),
     "ServerDied": ("grader.processes.server_launch", "ServerDied"),
     "KVClient": ("grader.processes.chaos", "KVClient"),
+    "ChunkingProxy": ("grader.processes.chaos", "ChunkingProxy"),
+    "connect": ("grader.processes.chaos", "connect"),
     "ServerClosed": ("grader.processes.chaos", "ServerClosed"),
     "ServerSilent": ("grader.processes.chaos", "ServerSilent"),
     "idle_clients": ("grader.processes.chaos", "idle_clients"),
@@ -106,11 +113,12 @@ _LAZY: dict[str, tuple[str, str | None]] = {
 }
 
 __all__ = [
-    "Call", "CheckFailure", "ExplorationFailure", "Explorer", "InfrastructureError", "KVClient",
-    "Overran", "ProcessWatch", "ServerClosed", "ServerDied", "ServerHandle", "ServerSilent",
-    "StressOutcome", "call_with_deadline", "call_within", "deadline", "entry_name", "explore",
-    "fail", "faults", "idle_clients", "launch", "lock_operations", "plain", "run_clients",
-    "short_timeout", "slow_start", "sorted_if_comparable", "stress", "tasks", "under_model",
+    "Call", "CheckFailure", "ChunkingProxy", "ExplorationFailure", "Explorer",
+    "InfrastructureError", "KVClient", "Overran", "ProcessWatch", "ServerClosed", "ServerDied",
+    "ServerHandle", "ServerSilent", "StressOutcome", "call_with_deadline", "call_within",
+    "connect", "deadline", "entry_name", "explore", "fail", "faults", "idle_clients",
+    "kill_created", "launch", "lock_operations", "plain", "run_clients", "short_timeout",
+    "slow_start", "sorted_if_comparable", "stress", "tasks", "under_model",
 ]
 
 
