@@ -6,7 +6,7 @@ import threading
 import time
 from types import SimpleNamespace
 
-from grader.harness import CheckFailure, sorted_if_comparable
+from grader.checks import CheckFailure, sorted_if_comparable
 
 PATIENCE = 5.0  # seconds a correct barrier may take to release everybody, on a loaded machine
 

@@ -7,7 +7,7 @@ import time
 from collections import defaultdict
 from types import SimpleNamespace
 
-from grader.harness import CheckFailure
+from grader.checks import CheckFailure, stress
 
 # A blocked thread is watched for at least BLOCKED_SECONDS ("blocked for a second"), and
 # longer on a loaded machine: until a reference thread that spins the way a polling waiter
@@ -443,38 +443,26 @@ def test_stress(submission, rng):
     shares = [total // consumers + (1 if k < total % consumers else 0) for k in range(consumers)]
     buf = submission.BoundedBuffer(rng.randrange(1, 5))
     got: list[list] = [[] for _ in range(consumers)]
-    errors: list[BaseException] = []
-    start = threading.Barrier(producers + consumers)
 
-    def produce(p: int) -> None:
-        try:
-            start.wait()
+    def produce(p: int):
+        def body(buf) -> None:
             for i in range(items):
                 buf.put((p, i))
-        except BaseException as exc:
-            errors.append(exc)
+        return body
 
-    def consume(c: int) -> None:
-        try:
-            start.wait()
+    def consume(c: int):
+        def body(buf) -> None:
             for _ in range(shares[c]):
                 got[c].append(buf.get())
-        except BaseException as exc:
-            errors.append(exc)
+        return body
 
-    workers = [threading.Thread(target=produce, args=(p,), daemon=True) for p in range(producers)]
-    workers += [threading.Thread(target=consume, args=(c,), daemon=True) for c in range(consumers)]
-    for w in workers:
-        w.start()
-    deadline = time.monotonic() + 20
-    for w in workers:
-        w.join(max(0.0, deadline - time.monotonic()))
-    stuck = sum(w.is_alive() for w in workers)
-    if stuck:
-        raise CheckFailure("hang", f"{stuck} of {len(workers)} producer and consumer threads "
-                                   f"were still blocked after 20 s.")
-    if errors:
-        raise errors[0]
+    bodies = [produce(p) for p in range(producers)] + [consume(c) for c in range(consumers)]
+    outcome = stress(lambda: buf, bodies, runs=1, switch_interval=None, within=20)
+    if outcome.stuck:
+        raise CheckFailure("hang", f"{outcome.stuck} of {len(bodies)} producer and consumer "
+                                   f"threads were still blocked after 20 s.")
+    if outcome.first_error is not None:
+        raise outcome.first_error
     _delivered_once_in_order(sorted((p, i) for p in range(producers) for i in range(items)))(
         SimpleNamespace(got=got, buf=buf)
     )

@@ -1,12 +1,8 @@
 """Checks of the counter exercise: behaviour, independence, and no lost update."""
 
-import sys
-import threading
-import time
 from types import SimpleNamespace
 
-from grader.explore.alone import under_model
-from grader.harness import CheckFailure, plain
+from grader.checks import CheckFailure, plain, stress, under_model
 
 
 def value_of(counter):
@@ -155,36 +151,22 @@ def test_stress_real_threads(submission, rng, check_seconds):
     threads, each = rng.randrange(9, 17), 1000
     steps = [(-1) ** k * rng.randrange(1, 4) for k in range(threads)]
     counter = submission.Counter()
-    start = threading.Barrier(threads)
-    errors = []
 
-    def work(step):
-        try:
-            start.wait()
+    def adding(step):
+        def body(counter):
             for _ in range(each):
                 counter.increment(step)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
+        return body
 
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        workers = [threading.Thread(target=work, args=(step,), daemon=True) for step in steps]
-        for w in workers:
-            w.start()
-        # Most of the check's budget: a correct counter on a loaded machine is slow, not stuck.
-        patience = 0.8 * check_seconds
-        deadline = time.monotonic() + patience
-        for w in workers:
-            w.join(max(0.0, deadline - time.monotonic()))
-    finally:
-        sys.setswitchinterval(old)
-    stuck = sum(w.is_alive() for w in workers)
-    if stuck:
-        raise CheckFailure("hang", f"{stuck} of {threads} threads calling increment() were "
-                                   f"still blocked after {patience:.0f} s.")
-    if errors:
-        raise errors[0]
+    # Most of the check's budget: a correct counter on a loaded machine is slow, not stuck.
+    patience = 0.8 * check_seconds
+    outcome = stress(lambda: counter, [adding(step) for step in steps], runs=1,
+                     switch_interval=1e-6, within=patience)
+    if outcome.stuck:
+        raise CheckFailure("hang", f"{outcome.stuck} of {threads} threads calling increment() "
+                                   f"were still blocked after {patience:.0f} s.")
+    if outcome.first_error is not None:
+        raise outcome.first_error
     expected = each * sum(steps)
     got = value_of(counter)
     assert got == expected, (

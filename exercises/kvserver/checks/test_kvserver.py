@@ -15,11 +15,19 @@ from pathlib import Path
 
 import pytest
 
-from grader.harness import CheckFailure
-from grader.harness.fixtures import entry_name
-from grader.processes.budget import deadline
-from grader.processes.chaos import KVClient, ServerClosed, ServerSilent, idle_clients, run_clients
-from grader.processes.server_launch import ServerDied, ServerHandle, launch
+from grader.checks import (
+    CheckFailure,
+    KVClient,
+    ServerClosed,
+    ServerDied,
+    ServerHandle,
+    ServerSilent,
+    deadline,
+    entry_name,
+    idle_clients,
+    launch,
+    run_clients,
+)
 
 START_S = 15.0  # the idle-machine floor of a server's start-up
 REPLY_S = 10.0  # generous: a loaded 2-core machine must never fail a correct server

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from types import SimpleNamespace
 
-from grader.explore.oplog import lock_operations
-from grader.harness import CheckFailure, call_within
+from grader.checks import CheckFailure, call_within, lock_operations, stress
 
 PATIENCE = 5.0  # seconds a correct get() may take on a loaded machine
 
@@ -204,27 +201,16 @@ def test_stress(submission):
     factory, calls = _counting_factory()
     lazy = submission.Lazy(factory)
     threads_n = 8
-    start = threading.Barrier(threads_n)
     got: list = []
-    errors: list[BaseException] = []
 
-    def run() -> None:
-        try:
-            start.wait()
-            for _ in range(50):
-                got.append(lazy.get())
-        except BaseException as exc:
-            errors.append(exc)
+    def run(lazy) -> None:
+        for _ in range(50):
+            got.append(lazy.get())
 
-    threads = [threading.Thread(target=run, daemon=True) for _ in range(threads_n)]
-    for t in threads:
-        t.start()
-    deadline = time.monotonic() + 20
-    for t in threads:
-        t.join(max(0.0, deadline - time.monotonic()))
-    if any(t.is_alive() for t in threads):
+    outcome = stress(lambda: lazy, [run] * threads_n, runs=1, switch_interval=None, within=20)
+    if outcome.stuck:
         raise CheckFailure("hang", "Some threads calling get() were still blocked after 20 s.")
-    if errors:
-        raise errors[0]
+    if outcome.first_error is not None:
+        raise outcome.first_error
     assert calls.completed == 1, f"The factory ran {calls.completed} times under 8 threads."
     assert all(v is got[0] for v in got), "Threads got different objects."

@@ -14,11 +14,15 @@ from functools import partial
 from types import ModuleType
 from typing import Any
 
-from grader.harness import CheckFailure, sorted_if_comparable
-from grader.processes import tasks
-from grader.processes.bounded import Overran, call_with_deadline
-from grader.processes.budget import deadline
-from grader.processes.inspector import ProcessWatch
+from grader.checks import (
+    CheckFailure,
+    Overran,
+    ProcessWatch,
+    call_with_deadline,
+    deadline,
+    sorted_if_comparable,
+    tasks,
+)
 
 #: a correct pipeline needs well under 2 s here; the deadline grows with the measured load
 DEADLINE_S = 12.0

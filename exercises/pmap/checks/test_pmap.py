@@ -17,11 +17,7 @@ from functools import partial
 from types import ModuleType
 from typing import Any
 
-from grader.harness import CheckFailure
-from grader.processes import tasks
-from grader.processes.bounded import Overran, call_with_deadline
-from grader.processes.budget import deadline
-from grader.processes.inspector import ProcessWatch
+from grader.checks import CheckFailure, Overran, ProcessWatch, call_with_deadline, deadline, tasks
 
 #: the idle-machine floor of a call's deadline; it grows with the measured load
 DEADLINE_S = 20.0

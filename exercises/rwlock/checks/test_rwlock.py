@@ -13,9 +13,9 @@ import threading
 import time
 from types import SimpleNamespace
 
+from grader.checks import CheckFailure
 from grader.explore import runtime
 from grader.explore import sync as modelled
-from grader.harness import CheckFailure
 
 PATIENCE = 5.0  # seconds a correct lock may take to let a thread in, on a loaded machine
 

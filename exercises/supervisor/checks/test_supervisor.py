@@ -19,11 +19,17 @@ from typing import Any
 
 import pytest
 
-from grader.harness import CheckFailure
-from grader.processes import faults, tasks
-from grader.processes.bounded import Overran, call_with_deadline, slow_start
-from grader.processes.budget import deadline, short_timeout
-from grader.processes.inspector import ProcessWatch
+from grader.checks import (
+    CheckFailure,
+    Overran,
+    ProcessWatch,
+    call_with_deadline,
+    deadline,
+    faults,
+    short_timeout,
+    slow_start,
+    tasks,
+)
 
 #: the idle-machine floor of a call's deadline; it grows with the measured load
 DEADLINE_S = 30.0
