@@ -1,10 +1,10 @@
 """The results channel's framing: one JSON object per line over a pipe, both ends.
 
-The child writes records with `send`; the parent reads them with a
-`RecordReader`, which never holds more than `max_record` bytes of an
-unfinished record and reports malformed input instead of trusting it.
-Neither end interprets the records: that is `harness` (child) and `grading`
-(parent) business. `progress()` is the one beacon lower layers (the explorer) may raise.
+The child writes `grader.protocol` records with `send` (which encodes them with
+`protocol.encode`); the parent reads lines with a `RecordReader`, which never holds more
+than `max_record` bytes of an unfinished record and reports malformed input instead of
+trusting it, and turns each into a record with `protocol.decode`. What records mean is
+`protocol`'s business. `progress()` is the one beacon lower layers (the explorer) may raise.
 """
 
 from __future__ import annotations
@@ -13,6 +13,9 @@ import json
 import os
 import threading
 from typing import Any
+
+from grader import protocol
+from grader.protocol import ProtocolError
 
 MAX_RECORD = 4 << 20  # one record (a check result with its trace) stays well under this
 
@@ -42,14 +45,14 @@ def progress() -> None:
             pass
 
 
-def send(fd: int, record: dict[str, Any], *, _write=os.write, _dumps=json.dumps,
+def send(fd: int, record: protocol.Record, *, _write=os.write, _encode=protocol.encode,
          _lock=_send_lock) -> None:
     """Write one record to the channel; safe from several threads.
 
     The writer, encoder and lock are bound when this module is imported (before any learner
-    code runs), so patching `os.write` or `json.dumps` later does not reach the channel.
+    code runs), so patching `os.write` or `protocol.encode` later does not reach the channel.
     """
-    data = (_dumps(record, separators=(",", ":"), default=str) + "\n").encode()
+    data = _encode(record)
     if len(data) > MAX_RECORD:
         raise ValueError(f"record of {len(data)} bytes is larger than the channel allows")
     with _lock:
@@ -57,10 +60,6 @@ def send(fd: int, record: dict[str, Any], *, _write=os.write, _dumps=json.dumps,
         while view:
             written = _write(fd, view)
             view = view[written:]
-
-
-class ProtocolError(Exception):
-    """The other end sent something that is not a well-formed record."""
 
 
 class RecordReader:

@@ -10,68 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any
 
-
-class Status(str, Enum):
-    """How one check ended."""
-
-    PASSED = "passed"
-    FAILED = "failed"  # the check's requirement is not met
-    ERROR = "error"  # the learner's code crashed the check (exception, dead child)
-    TIMEOUT = "timeout"  # the check ran past its time budget
-    SKIPPED = "skipped"  # a check it needs did not pass
-
-
-@dataclass
-class TraceStep:
-    """One step of an interleaving: thread `thread` ran `source` at file:line."""
-
-    thread: str
-    file: str
-    line: int
-    source: str
-    operation: str  # "read self.value", "write self.value", "acquire Lock#1", "call", ...
-    switch: bool = False  # True when this step began a context switch
-
-
-@dataclass
-class BlockedThread:
-    """A thread caught in a deadlock: where it stands and what it waits for."""
-
-    thread: str
-    file: str
-    line: int
-    source: str
-    waits_for: str  # "Lock#2", "Condition#1", "join Thread-2", ...
-    held_by: str | None = None  # the thread holding what it waits for, when known
-
-
-@dataclass
-class ProcessInfo:
-    """One process seen during a check (process exercises)."""
-
-    pid: int
-    parent: int | None
-    name: str
-    cpu_s: float = 0.0
-    state: str = ""  # "exited", "zombie", "orphan", "running", ...
-    note: str = ""
-
-
-@dataclass
-class Failure:
-    """Why a check did not pass, in terms a learner can act on."""
-
-    kind: str  # failure kind: "assertion", "exception", "race", "deadlock", "timeout", ...
-    message: str
-    trace: list[TraceStep] = field(default_factory=list)
-    deadlock: list[BlockedThread] = field(default_factory=list)
-    processes: list[ProcessInfo] = field(default_factory=list)
-    lines: list[dict[str, Any]] = field(default_factory=list)  # highlighted (file, line) pairs
-    replay: str | None = None  # a command that replays exactly this failure
-    details: str | None = None  # longer text (a traceback tail, pytest's assertion diff)
+# The result types a check's failure is made of are the child/grader contract's: defined once
+# in `grader.protocol`, spoken here by every layer that talks about outcomes.
+from grader.protocol import BlockedThread, Failure, ProcessInfo, Replay, Status, TraceStep
 
 
 @dataclass
@@ -119,7 +62,7 @@ class SubmissionResult:
     output_truncated: bool = False
     source: dict[str, str] = field(default_factory=dict)  # learner file name -> text
     coverage: dict[str, list[int]] = field(default_factory=dict)  # file -> lines never executed
-    replay: str = ""  # the command that regrades this submission with the same seed
+    replay: Replay | None = None  # what regrades this submission with the same seed
     grader_version: str = ""
     # For the instructor: places where the source reaches into the interpreter it shares with
     # the checks (file, line, what, why). Advice, never a deduction.
@@ -136,10 +79,23 @@ class SubmissionResult:
         first = next((c for c in failed if c.status is not Status.SKIPPED), failed[0])
         return f"{len(failed)} of {len(self.checks)} checks did not pass; first: {first.title}."
 
+    def name_submission(self, submission: str) -> None:
+        """Name the submission `submission` (another path to the same files), in place: the
+        result and every replay of it (a batch's class folder, a Dask worker's scratch copy)."""
+        self.submission = submission
+        for replay in [self.replay] + [c.failure.replay for c in self.checks if c.failure]:
+            if replay is not None:
+                replay.submission = submission
+
     def to_dict(self) -> dict[str, Any]:
+        """The stable JSON shape; a replay is shown there as the command that runs it."""
         data = dataclasses.asdict(self)
-        for check in data["checks"]:
-            check["status"] = Status(check["status"]).value
+        data["replay"] = self.replay.command() if self.replay else ""
+        for check, raw in zip(self.checks, data["checks"]):
+            raw["status"] = Status(raw["status"]).value
+            if raw["failure"] is not None:
+                replay = check.failure.replay
+                raw["failure"]["replay"] = replay.command() if replay else None
         data["passed"] = self.passed
         return data
 
@@ -156,7 +112,17 @@ class SubmissionResult:
                 failure["trace"] = [TraceStep(**s) for s in failure.get("trace", [])]
                 failure["deadlock"] = [BlockedThread(**b) for b in failure.get("deadlock", [])]
                 failure["processes"] = [ProcessInfo(**p) for p in failure.get("processes", [])]
+                failure["replay"] = _replay(failure.get("replay"))
                 failure = Failure(**failure)
             checks.append(CheckResult(status=Status(raw.pop("status")), failure=failure, **raw))
         resources = Resources(**data.pop("resources", {}))
-        return cls(checks=checks, resources=resources, **data)
+        replay = _replay(data.pop("replay", None))
+        return cls(checks=checks, resources=resources, replay=replay, **data)
+
+
+def _replay(command: Any) -> Replay | None:
+    return Replay.from_command(command) if isinstance(command, str) and command else None
+
+
+__all__ = ["BlockedThread", "CheckResult", "Failure", "ProcessInfo", "Replay", "Resources",
+           "Status", "SubmissionResult", "TraceStep"]

@@ -80,13 +80,13 @@ def platform_refusal(command: str | None) -> str | None:
     """One sentence when this OS cannot run `command` (Windows: no sandbox), else None."""
     if command not in GRADING_COMMANDS:
         return None
-    from grader.sandbox import facilities
+    from grader import host
 
-    if facilities.has_posix_processes():
+    if host.has_posix_processes():
         return None
-    return (f"'grader {command}' cannot grade on {facilities.system()}: the sandbox needs "
+    return (f"'grader {command}' cannot grade on {host.system()}: the sandbox needs "
             f"fork, sessions and rlimits (process exercises need fork too); "
-            f"{facilities.WINDOWS_HINT}")
+            f"{host.WINDOWS_HINT}")
 
 
 def fail_usage(message: str) -> int:

@@ -15,8 +15,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from grader import sandbox
-    from grader.sandbox import facilities
+    from grader import host, sandbox
 
     rows = sandbox.doctor()
     try:
@@ -27,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(rows, indent=2, default=str))
         return EXIT_OK
-    print(f"system: {facilities.system()}")
+    print(f"system: {host.system()}")
     for row in rows:
         mark = "yes" if row.get("available") else "no "
         print(f"[{mark}] {row['name']}: {row.get('why') or ''}")

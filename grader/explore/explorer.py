@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader import channel
+from grader import channel, protocol
 from grader.explore import fallback, places, runtime
 from grader.explore.messages import RunFailure
 from grader.explore.places import short_path, source_line
@@ -28,6 +28,7 @@ from grader.explore.runtime import (
     Strategy,
 )
 from grader.explore.strategies import Bounded, Node, Portfolio, Replay, next_branch, pad
+from grader.protocol import BlockedThread, Failure, ReportedFailure, TraceStep
 
 STUCK_SECONDS = fallback.STUCK_SECONDS  # wall time without any scheduling point: lost control
 TRACE_LIMIT = 40
@@ -52,13 +53,18 @@ def take_explored() -> list[dict[str, Any]]:
     return out
 
 
-class ExplorationFailure(AssertionError):
-    """A schedule under which the scenario fails, confirmed by replay."""
+class ExplorationFailure(ReportedFailure):
+    """A schedule under which the scenario fails, confirmed by replay.
+
+    Its trace and deadlock stay plain dicts while the explorer works on them (the pytest
+    plugin prefixes `replay` with the scenario); `failure` is the typed record the harness
+    reports.
+    """
 
     def __init__(self, kind: str, message: str, *, trace: list[dict[str, Any]] | None = None,
                  deadlock: list[dict[str, Any]] | None = None, replay: str = "",
                  seed: int = 0, details: str = "") -> None:
-        super().__init__(message)
+        AssertionError.__init__(self, message)
         self.kind = kind
         self.message = message
         self.trace = trace or []
@@ -70,9 +76,13 @@ class ExplorationFailure(AssertionError):
     def __str__(self) -> str:
         return self.message
 
-    def to_report(self) -> dict[str, Any]:
-        return {"kind": self.kind, "message": self.message, "trace": self.trace,
-                "deadlock": self.deadlock, "replay": self.replay, "details": self.details}
+    @property
+    def failure(self) -> Failure:  # type: ignore[override]
+        return Failure(kind=self.kind, message=self.message,
+                       trace=[TraceStep(**step) for step in self.trace],
+                       deadlock=[BlockedThread(**item) for item in self.deadlock],
+                       replay=protocol.Replay(schedule=self.replay) if self.replay else None,
+                       details=self.details or None)
 
     def timeline(self) -> str:
         """The trace as text, one step a line, '>' marking a context switch."""

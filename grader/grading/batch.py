@@ -18,7 +18,7 @@ import concurrent.futures
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
@@ -29,6 +29,7 @@ from grader.grading.gradebook import (
     write_outputs,
 )
 from grader.grading.machine_share import ReadersWriterShare
+from grader.grading.options import BatchOptions, BatchSummary
 from grader.grading.progress import Progress, format_duration
 from grader.grading.roster import ClassList, Submission, discover
 from grader.grading.store import GRADED, Key, ResultStore
@@ -149,41 +150,6 @@ class LocalBackend:
 
 
 # --------------------------------------------------------------------------- the batch
-
-
-@dataclass
-class BatchOptions:
-    out: Path
-    roster: Path | None = None
-    regrade: bool = False
-    jobs: int | None = None  # local backend only
-    sandbox: str | None = None
-    learner_view: bool = True  # student reports as learners may see them (hidden checks masked)
-    exercise_ref: str | None = None  # how the user named the exercise, for replay commands
-    # replay commands name submissions relative to this folder (default: the class folder)
-    class_folder: Path | None = None
-
-
-@dataclass
-class BatchSummary:
-    """What a batch did; `exit_code` is 0 when every submission has a grade."""
-
-    total: int = 0
-    graded: int = 0  # graded by this run
-    skipped: int = 0  # already in the database
-    not_graded: list[tuple[str, str]] = field(default_factory=list)  # (student, why)
-    missing: list[str] = field(default_factory=list)  # roster students without a submission
-    warnings: list[str] = field(default_factory=list)
-    interrupted: bool = False
-    out: Path | None = None
-    elapsed_s: float = 0.0
-    grading_s: float = 0.0  # summed wall time of this run's gradings, as the backend measured
-
-    @property
-    def exit_code(self) -> int:
-        if self.interrupted:
-            return 130
-        return 1 if self.not_graded else 0
 
 
 def _hash_submission(path: Path) -> str:
@@ -377,25 +343,18 @@ def _finish(
 
 
 def relative_replays(result: SubmissionResult, path: Path, class_folder: Path | None) -> None:
-    """The submission and its replay commands named relative to the class folder, in place.
+    """The submission and its replays named relative to the class folder, in place.
 
     A student page or a gradebook is read on another machine, or by the student: the
     instructor's absolute path means nothing there, the path inside the class folder does.
     """
     if class_folder is None:
         return
-    import shlex
-
     try:
         relative = Path(os.path.relpath(Path(path).resolve(), Path(class_folder).resolve()))
     except ValueError:  # another drive (Windows): keep the command as it was
         return
     if relative.parts and relative.parts[0] == "..":
         return
-    before, after = shlex.quote(str(path)), shlex.quote(str(relative))
-    result.submission = str(relative)
-    result.replay = result.replay.replace(before, after)
-    for check in result.checks:
-        if check.failure is not None and check.failure.replay:
-            check.failure.replay = check.failure.replay.replace(before, after)
+    result.name_submission(str(relative))
 

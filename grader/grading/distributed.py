@@ -16,7 +16,6 @@ from __future__ import annotations
 import concurrent.futures
 import hashlib
 import os
-import shlex
 import shutil
 import socket
 import tempfile
@@ -168,15 +167,6 @@ def grade_on_worker(
 # --------------------------------------------------------------------------- coordinator side
 
 
-def _point_replays_home(result: SubmissionResult, worker_path: str, path: Path) -> None:
-    """Replay commands name the worker's scratch copy; make them name the coordinator's file."""
-    old, new = shlex.quote(worker_path), shlex.quote(str(path))
-    result.replay = result.replay.replace(old, new)
-    for check in result.checks:
-        if check.failure is not None and check.failure.replay:
-            check.failure.replay = check.failure.replay.replace(old, new)
-
-
 def start_local_cluster(workers: int = 2, threads_per_worker: int = 1) -> Any:
     """A Dask LocalCluster of worker processes on loopback (tests, and `--dask local:N`)."""
     distributed = _require_distributed()
@@ -255,7 +245,8 @@ class DaskBackend:
             result = data["result"]
             if result is not None:
                 result = SubmissionResult.from_dict(result)
-                _point_replays_home(result, data["graded_path"], job.submission.path)
+                # it names the worker's scratch copy; name the coordinator's file instead
+                result.name_submission(str(job.submission.path))
             outer.set_result(
                 StudentGrading(
                     result,

@@ -18,10 +18,19 @@ from pathlib import Path
 from typing import Any
 
 import grader
-from grader.channel import ProtocolError, RecordReader
+from grader import protocol
+from grader.channel import RecordReader
 from grader.grading.options import GradeOptions, GradingError
 from grader.grading.plan import CheckDecision, unmet_need
-from grader.grading.records import _check_result, _coverage, _text
+from grader.protocol import (
+    CheckEnded,
+    CheckStarted,
+    Coverage,
+    Done,
+    InternalError,
+    Progress,
+    ProtocolError,
+)
 from grader.results import Failure, Resources, Status
 from grader.spec import IMPORTS, CheckSpec, Exercise
 
@@ -121,32 +130,29 @@ class ChildDriver:
             "PYTHONPATH": package_root,
             # only the plugins the harness names: faster, and nothing installed joins the run
             "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
-            "GRADER_SUBMISSION_DIR": str(self.work),
-            "GRADER_ENTRY": self.exercise.entry,
-            "GRADER_SEED": str(self.seed),
-            "GRADER_CHECK_SECONDS": str(self.exercise.limits.check_seconds),
-            "GRADER_INSTRUMENT": "1" if self.exercise.instrument else "0",
+            protocol.ENV_SUBMISSION_DIR: str(self.work),
+            protocol.ENV_ENTRY: self.exercise.entry,
+            protocol.ENV_SEED: str(self.seed),
+            protocol.ENV_CHECK_SECONDS: str(self.exercise.limits.check_seconds),
+            protocol.ENV_INSTRUMENT: "1" if self.exercise.instrument else "0",
         }
         if self.options.replay:
-            env["GRADER_REPLAY"] = self.options.replay
+            env[protocol.ENV_REPLAY] = self.options.replay
         # Test seams that must reach the child too: the start method (grader.harness.runner)
-        # and the pretended platform (grader.sandbox.facilities).
-        for seam in ("GRADER_MP_START", "GRADER_PRETEND_OS"):
+        # and the pretended platform (grader.host).
+        for seam in protocol.CHILD_SEAMS:
             if os.environ.get(seam):
                 env[seam] = os.environ[seam]
         env.update(self.options.extra_env)
         return env
 
     def _argv(self, ids: list[str]) -> list[str]:
-        argv = [sys.executable, "-s", "-m", "grader.harness", str(self.exercise.checks_dir),
-                "--only", ",".join(ids)]
-        if self.exercise.instrument:
-            argv += ["--plugin", "grader.explore.pytest_plugin"]
-        if self.options.coverage and self.exercise.family == "threads":
-            # coverage does not follow forked children: for process exercises it would mark
-            # the code that ran in a child as never executed
-            argv.append("--coverage")
-        return argv
+        # coverage does not follow forked children: for process exercises it would mark the
+        # code that ran in a child as never executed
+        return protocol.harness_argv(
+            sys.executable, str(self.exercise.checks_dir), ids,
+            plugins=[protocol.EXPLORER_PLUGIN] if self.exercise.instrument else [],
+            coverage=self.options.coverage and self.exercise.family == "threads")
 
     def _limits(self) -> Any:
         limits = self.exercise.limits
@@ -240,27 +246,34 @@ class ChildDriver:
                     self._blame(current, expected, f"the results channel was disturbed ({exc})")
                     aborted = True
                     break
-                for record in records:
-                    event = record.get("event")
-                    if event == "start":
-                        check_id = record.get("check")
-                        if check_id not in expected or current is not None:
+                for raw in records:
+                    try:
+                        record = protocol.decode(raw)
+                    except ProtocolError as exc:
+                        child.kill("protocol violation")
+                        self._blame(current, expected,
+                                    f"the results channel was disturbed ({exc})")
+                        aborted = True
+                        break
+                    if isinstance(record, CheckStarted):
+                        if record.check not in expected or current is not None:
                             child.kill("protocol violation")
                             self._blame(current, expected, "the results channel was disturbed")
                             aborted = True
                             break
-                        current, current_start = check_id, time.monotonic()
+                        current, current_start = record.check, time.monotonic()
                         last_progress = None
-                    elif event == "result":
-                        check_id = record.get("check")
-                        if check_id not in expected or (current is not None
-                                                        and check_id != current):
+                    elif isinstance(record, CheckEnded):
+                        if record.check not in expected or (current is not None
+                                                            and record.check != current):
                             child.kill("protocol violation")
                             self._blame(current, expected, "the results channel was disturbed")
                             aborted = True
                             break
-                        self._accept(check_id, record)
-                        expected.remove(check_id)
+                        self.state.decided[record.check] = CheckDecision(
+                            record.status, record.failure, record.duration_s, record.note,
+                            record.exploration)
+                        expected.remove(record.check)
                         current, idle_since = None, time.monotonic()
                         if expected and self._skip_if_needs_failed(expected[0]):
                             # the child would run a check whose needs failed (it may hang for
@@ -268,18 +281,20 @@ class ChildDriver:
                             child.kill("a needed check did not pass")
                             aborted = True
                             break
-                    elif event == "progress":
-                        if current is not None and record.get("check") == current:
+                    elif isinstance(record, Progress):
+                        if record.check == current:
                             last_progress = time.monotonic()
-                    elif event == "coverage":
-                        self._merge_coverage(record.get("files"))
-                    elif event == "internal-error":
+                    elif isinstance(record, Coverage):
+                        for name, lines in record.files.items():
+                            self.state.executed.setdefault(name, set()).update(lines["executed"])
+                            self.state.statements.setdefault(name, set()).update(
+                                lines["statements"])
+                    elif isinstance(record, InternalError):
                         child.kill("internal error")
-                        raise GradingError("the grading harness failed: "
-                                           + _text(record.get("message"), 500))
-                    elif event == "done":
+                        raise GradingError(f"the grading harness failed: {record.message}")
+                    elif isinstance(record, Done):
                         done = True
-                    # "hello" and unknown events carry no grade
+                    # Hello carries no grade
                 if done or aborted:
                     break
         finally:
@@ -322,14 +337,6 @@ class ChildDriver:
         if victim is not None:  # after the last expected check there is nothing left to cost
             self.state.decided[victim] = CheckDecision(Status.ERROR, Failure("exception", message),
                                                   0.0)
-
-    def _accept(self, check_id: str, record: dict[str, Any]) -> None:
-        self.state.decided[check_id] = _check_result(record)
-
-    def _merge_coverage(self, files: Any) -> None:
-        for name, executed, statements in _coverage(files):
-            self.state.executed.setdefault(name, set()).update(executed)
-            self.state.statements.setdefault(name, set()).update(statements)
 
     def _finish(self, child: Any) -> Any:
         try:

@@ -10,6 +10,7 @@ only from records the parent accepted; exit codes and printed text are never evi
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import tempfile
 import time
@@ -31,7 +32,7 @@ from grader.grading.integrity import scan_integrity
 from grader.grading.learner_terms import in_learner_terms
 from grader.grading.options import GradeOptions, GradingError, MachineShare
 from grader.grading.plan import CheckDecision, plan_checks, unmet_need
-from grader.results import CheckResult, Failure, Status, SubmissionResult
+from grader.results import CheckResult, Failure, Replay, Status, SubmissionResult
 from grader.spec import ALLOWED_MODULES, IMPORTS, CheckSpec, Exercise
 
 __all__ = ["GradeOptions", "GradingError", "MachineShare", "grade_submission"]
@@ -45,12 +46,6 @@ def _phases(checks: list[CheckSpec], machine: MachineShare | None
         yield ordinary, machine.shared() if machine else contextlib.nullcontext()
     if exclusive:
         yield exclusive, machine.exclusive() if machine else contextlib.nullcontext()
-
-
-def _quote(text: str) -> str:
-    import shlex
-
-    return shlex.quote(text)
 
 
 def grade_submission(exercise: Exercise, submission: Path | str,
@@ -105,6 +100,10 @@ def grade_submission(exercise: Exercise, submission: Path | str,
         decided = state.decided
         output = b"".join(state.output)
 
+    # what regrades this submission with this seed; a failure's replay adds its check and
+    # schedule (commands are made only where they are shown)
+    replay = Replay(exercise=options.exercise_ref or exercise.id, submission=str(submission),
+                    seed=seed, sandbox=options.sandbox)
     result_checks = []
     for check in checks:
         outcome = decided.get(check.id) or CheckDecision(
@@ -126,9 +125,9 @@ def grade_submission(exercise: Exercise, submission: Path | str,
                 hint = check.hints.get(failure.kind)
             else:
                 hint = check.hint_for(failure.kind)
-            if failure.replay and not failure.replay.startswith("grader "):
-                failure.replay = _replay_command(exercise, submission, seed, options,
-                                                 check.id, failure.replay)
+            if failure.replay is not None:  # the child knew the schedule; add the rest
+                failure.replay = dataclasses.replace(
+                    replay, check=check.id, schedule=failure.replay.schedule)
         result_checks.append(CheckResult(
             id=check.id, title=check.title, status=status,
             points=check.points if status is Status.PASSED else 0.0,
@@ -164,21 +163,7 @@ def grade_submission(exercise: Exercise, submission: Path | str,
         output_truncated=state.output_truncated,
         source=sources,
         coverage=coverage,
-        replay=_replay_command(exercise, submission, seed, options),
+        replay=replay,
         grader_version=grader.__version__,
         integrity=integrity,
     ), submission, exercise.entry)
-
-
-def _replay_command(exercise: Exercise, submission: Path, seed: int, options: GradeOptions,
-                    check: str | None = None, schedule: str | None = None) -> str:
-    parts = ["grader", "check", _quote(options.exercise_ref or exercise.id),
-             _quote(str(submission)), "--seed", str(seed)]
-    if options.sandbox:
-        parts += ["--sandbox", options.sandbox]
-    if check:
-        parts += ["--check", check]
-    if schedule:
-        parts += ["--replay", _quote(schedule)]
-    return " ".join(parts)
-

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from grader.grading.options import BatchOptions, BatchSummary
 from grader.grading.roster import ClassList
 from grader.grading.store import Key, ResultStore, StoredGrading
 from grader.results import Status, SubmissionResult
 
 if TYPE_CHECKING:
-    from grader.grading.batch import BatchOptions, BatchSummary
     from grader.spec import Exercise
 
 GRADEBOOK_NAME = "gradebook.csv"

@@ -1,5 +1,6 @@
-"""What a grading is asked to do (`GradeOptions`), the machine share it may be given, and the
-error that means a submission could not be graded at all.
+"""What a grading is asked to do (`GradeOptions`), the machine share it may be given, the
+error that means a submission could not be graded at all, and what a batch is asked to do
+and did (`BatchOptions`, `BatchSummary`).
 
 Plain declarations shared by the grading modules; nothing here runs, reads or decides anything.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager as ContextManager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 
@@ -34,3 +36,37 @@ class GradeOptions:
     exercise_ref: str | None = None  # how the user named the exercise (for replay commands)
     extra_env: dict[str, str] = field(default_factory=dict)
 
+
+@dataclass
+class BatchOptions:
+    out: Path
+    roster: Path | None = None
+    regrade: bool = False
+    jobs: int | None = None  # local backend only
+    sandbox: str | None = None
+    learner_view: bool = True  # student reports as learners may see them (hidden checks masked)
+    exercise_ref: str | None = None  # how the user named the exercise, for replay commands
+    # replay commands name submissions relative to this folder (default: the class folder)
+    class_folder: Path | None = None
+
+
+@dataclass
+class BatchSummary:
+    """What a batch did; `exit_code` is 0 when every submission has a grade."""
+
+    total: int = 0
+    graded: int = 0  # graded by this run
+    skipped: int = 0  # already in the database
+    not_graded: list[tuple[str, str]] = field(default_factory=list)  # (student, why)
+    missing: list[str] = field(default_factory=list)  # roster students without a submission
+    warnings: list[str] = field(default_factory=list)
+    interrupted: bool = False
+    out: Path | None = None
+    elapsed_s: float = 0.0
+    grading_s: float = 0.0  # summed wall time of this run's gradings, as the backend measured
+
+    @property
+    def exit_code(self) -> int:
+        if self.interrupted:
+            return 130
+        return 1 if self.not_graded else 0

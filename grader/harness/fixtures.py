@@ -22,6 +22,8 @@ from types import ModuleType
 
 import pytest
 
+from grader import protocol
+
 
 def _env(name: str, default: str | None = None) -> str:
     value = os.environ.get(name, default)
@@ -31,15 +33,15 @@ def _env(name: str, default: str | None = None) -> str:
 
 
 def submission_dir() -> Path:
-    return Path(_env("GRADER_SUBMISSION_DIR")).resolve()
+    return Path(_env(protocol.ENV_SUBMISSION_DIR)).resolve()
 
 
 def entry_name() -> str:
-    return _env("GRADER_ENTRY")
+    return _env(protocol.ENV_ENTRY)
 
 
 def base_seed() -> int:
-    return int(_env("GRADER_SEED", "0"))
+    return int(_env(protocol.ENV_SEED, "0"))
 
 
 def import_submission() -> ModuleType:
@@ -56,7 +58,7 @@ def import_submission() -> ModuleType:
 
 def install_instrumentation() -> None:
     """Instrument the submission folder for the explorer, when the exercise asks for it."""
-    if os.environ.get("GRADER_INSTRUMENT") == "1":
+    if os.environ.get(protocol.ENV_INSTRUMENT) == "1":
         from grader.explore import instrument
 
         instrument.install(paths=[str(submission_dir())])
@@ -97,4 +99,4 @@ def rng(seed: int) -> random.Random:
 @pytest.fixture
 def check_seconds() -> float:
     """The time budget of one check; checks size their own waits well inside it."""
-    return float(_env("GRADER_CHECK_SECONDS", "30"))
+    return float(_env(protocol.ENV_CHECK_SECONDS, "30"))

@@ -1,18 +1,15 @@
 """The child's main loop: import the submission, run the wanted checks, stream records.
 
-Records sent over the results channel, in order:
-  {"event": "hello", "pid": N}
-  {"event": "start", "check": ID}
-  {"event": "progress", "check": ID}      (while it runs, at most twice a second: not stuck)
-  {"event": "result", "check": ID, "status": S, "failure": {...} | null, "duration_s": F}
-  {"event": "coverage", "files": {name: {"executed": [...], "statements": [...]}}}
-  {"event": "done"}
-The parent trusts none of it blindly: it re-checks every record's shape and order.
+The records it sends over the results channel, in order, are `grader.protocol`'s: `Hello`;
+per check `CheckStarted`, `Progress` (while it runs, at most twice a second: not stuck) and
+`CheckEnded`; `Coverage` when asked; `Done`. The parent trusts none of it blindly: its
+`protocol.decode` re-checks every record's shape, and the driver their order.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -21,10 +18,22 @@ from typing import Any
 
 import pytest
 
-from grader import channel
+from grader import channel, protocol
 from grader.harness import fixtures
+from grader.protocol import (
+    IMPORTS,
+    CheckEnded,
+    CheckStarted,
+    Coverage,
+    Done,
+    Failure,
+    Hello,
+    InternalError,
+    Progress,
+    ReportedFailure,
+    Status,
+)
 
-IMPORTS = "imports"
 #: Bound before any learner code is imported: a submission that patches `grader.channel.send`
 #: later patches a name the harness no longer looks up.
 SEND = channel.send
@@ -116,23 +125,22 @@ def missing_name(exc: BaseException, folder: str) -> tuple[str, str] | None:
         return None
 
 
-def describe_exception(exc: BaseException, folder: str, longrepr: str = "") -> tuple[str, dict]:
+def describe_exception(exc: BaseException, folder: str,
+                       longrepr: str = "") -> tuple[Status, Failure]:
     """(status, failure) for an exception that ended a check."""
-    if isinstance(exc, AssertionError) and hasattr(exc, "to_report"):
-        failure = dict(exc.to_report())
-        failure.setdefault("kind", "assertion")
-        failure["message"] = _clip(str(failure.get("message") or exc), MESSAGE_LIMIT)
-        return "failed", failure
+    if isinstance(exc, ReportedFailure):
+        failure = dataclasses.replace(exc.failure)
+        failure.kind = failure.kind or "assertion"
+        failure.message = _clip(str(failure.message or exc), MESSAGE_LIMIT)
+        return Status.FAILED, failure
     if isinstance(exc, AssertionError):
         text = str(exc).strip() or "an assertion of the check failed"
         # pytest appends its introspection after the author's message; keep the message first
         message = text.split("\nassert ", 1)[0].strip()
         details = longrepr or text[len(message):].strip()
-        return "failed", {
-            "kind": "assertion",
-            "message": _clip(message, MESSAGE_LIMIT),
-            "details": _clip(details, DETAILS_LIMIT) if details else None,
-        }
+        return Status.FAILED, Failure(
+            kind="assertion", message=_clip(message, MESSAGE_LIMIT),
+            details=_clip(details, DETAILS_LIMIT) if details else None)
     where = _learner_location(exc.__traceback__, folder)
     name = type(exc).__name__
     text = f"{name}: {exc}" if str(exc) else name
@@ -148,11 +156,8 @@ def describe_exception(exc: BaseException, folder: str, longrepr: str = "") -> t
     elif isinstance(exc, MemoryError):
         text = "MemoryError: your code used more memory than this exercise allows"
     message = f"{text} (in {where})" if where else text
-    return "error", {
-        "kind": "exception",
-        "message": _clip(message, MESSAGE_LIMIT),
-        "details": _clip(_learner_traceback(exc, folder), DETAILS_LIMIT),
-    }
+    return Status.ERROR, Failure(kind="exception", message=_clip(message, MESSAGE_LIMIT),
+                                 details=_clip(_learner_traceback(exc, folder), DETAILS_LIMIT))
 
 
 class Reporter:
@@ -162,7 +167,7 @@ class Reporter:
         self.fd = fd
         self.wanted = wanted  # check ids in the order the parent wants them
         self.folder = folder
-        self.by_function = {"test_" + w.replace("-", "_"): w for w in wanted}
+        self.by_function = {protocol.check_function(w): w for w in wanted}
         self.current: dict[str, Any] = {}
         self.collect_errors: list[str] = []
         #: names the learner's module lacks -> the check that said so first
@@ -196,11 +201,10 @@ class Reporter:
         for function, check_id in self.by_function.items():
             if function not in found:
                 why = self.collect_errors[0] if self.collect_errors else "its code was not found"
-                self._send_result(check_id, "error", {
-                    "kind": "exception",
-                    "message": "the check could not be loaded (an error while importing it)",
-                    "details": why,
-                }, 0.0)
+                self._send_result(check_id, Status.ERROR, Failure(
+                    kind="exception",
+                    message="the check could not be loaded (an error while importing it)",
+                    details=why), 0.0)
 
     # -- running -------------------------------------------------------------------------
 
@@ -211,10 +215,10 @@ class Reporter:
     def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
         check_id = self._check_id(nodeid)
         if check_id:
-            self.current = {"id": check_id, "start": time.monotonic(), "status": "passed",
-                            "failure": None}
+            self.current = {"id": check_id, "start": time.monotonic(),
+                            "status": Status.PASSED, "failure": None}
             _explored()  # forget explorations outside any check
-            SEND(self.fd, {"event": "start", "check": check_id})
+            SEND(self.fd, CheckStarted(check_id))
             channel.set_progress(_beacon(self.fd, check_id))
 
     @pytest.hookimpl(tryfirst=True)
@@ -241,40 +245,40 @@ class Reporter:
     def flush(self) -> None:
         """A check still open when pytest returned ended abnormally: say so."""
         if self.current:
-            self._send_result(self.current["id"], "error", {
-                "kind": "exception",
-                "message": "your code stopped the test run in the middle of this check",
-            }, time.monotonic() - self.current["start"])
+            self._send_result(self.current["id"], Status.ERROR, Failure(
+                kind="exception",
+                message="your code stopped the test run in the middle of this check",
+            ), time.monotonic() - self.current["start"])
             self.current = {}
 
     def pytest_runtest_makereport(self, item: Any, call: Any) -> None:
         if call.excinfo is None or not self.current:
             return
-        if self.current["status"] != "passed":
+        if self.current["status"] is not Status.PASSED:
             return  # keep the first problem (a teardown error after a failure adds nothing)
         exc = call.excinfo.value
         if _explorer_lost_control(exc):
             # the explorer lost control of the program (an unmodelled blocking call, or a
             # failure that did not reproduce): a grading fault, never the learner's failure
-            SEND(self.fd, {"event": "internal-error", "message": f"{type(exc).__name__}: {exc}"})
+            SEND(self.fd, InternalError(f"{type(exc).__name__}: {exc}"))
             self.current = {}
             return
         if call.excinfo.errisinstance(_skip_exception()):
-            self.current["status"] = "skipped"
-            self.current["failure"] = {"kind": "skipped", "message": str(exc) or "skipped"}
+            self.current["status"] = Status.SKIPPED
+            self.current["failure"] = Failure(kind="skipped", message=str(exc) or "skipped")
             return
         missing = missing_name(exc, self.folder)
         if missing is not None:
             what, sentence = missing
             if what in self.missing:  # the first check that missed it explains this one
-                self.current["status"] = "skipped"
-                self.current["failure"] = {
-                    "kind": "skipped",
-                    "message": f"not run: it needs {what}, which your module does not define"}
+                self.current["status"] = Status.SKIPPED
+                self.current["failure"] = Failure(
+                    kind="skipped",
+                    message=f"not run: it needs {what}, which your module does not define")
             else:
                 self.missing[what] = self.current["id"]
-                self.current["status"] = "failed"
-                self.current["failure"] = {"kind": "missing-name", "message": sentence}
+                self.current["status"] = Status.FAILED
+                self.current["failure"] = Failure(kind="missing-name", message=sentence)
             return
         # pytest's own representation needs its terminal reporter, which the harness turns off;
         # an assertion rewritten by pytest already carries its explanation in str(exc)
@@ -285,25 +289,23 @@ class Reporter:
         check_id = self._check_id(nodeid)
         if check_id and self.current.get("id") == check_id:
             duration = time.monotonic() - self.current["start"]
-            if self.current["status"] == "passed" and not self.current.get("ran"):
-                self.current["status"] = "error"
-                self.current["failure"] = {
-                    "kind": "exception",
-                    "message": "the check's code did not run to the end: something in your "
-                               "code interfered with the test run",
-                }
+            if self.current["status"] is Status.PASSED and not self.current.get("ran"):
+                self.current["status"] = Status.ERROR
+                self.current["failure"] = Failure(
+                    kind="exception",
+                    message="the check's code did not run to the end: something in your "
+                            "code interfered with the test run")
             self._send_result(check_id, self.current["status"], self.current["failure"], duration)
             self.current = {}
 
-    def _send_result(self, check_id: str, status: str, failure: Any, duration: float) -> None:
-        record = {"event": "result", "check": check_id, "status": status,
-                  "failure": failure, "duration_s": round(duration, 4)}
+    def _send_result(self, check_id: str, status: Status, failure: Failure | None,
+                     duration: float) -> None:
+        record = CheckEnded(check=check_id, status=status, failure=failure,
+                            duration_s=round(duration, 4))
         notes = _explorer_notes()
-        if notes and status == "passed":  # a pass whose verdict came from real threads
-            record["note"] = _clip("\n".join(notes), MESSAGE_LIMIT)
-        explored = _explored()
-        if explored:
-            record["exploration"] = explored
+        if notes and status is Status.PASSED:  # a pass whose verdict came from real threads
+            record.note = _clip("\n".join(notes), MESSAGE_LIMIT)
+        record.exploration = _explored()
         channel.set_progress(None)
         SEND(self.fd, record)
 
@@ -320,7 +322,7 @@ def _beacon(fd: int, check_id: str) -> Any:
         now = time.monotonic()
         if now - last[0] >= BEACON_SECONDS:
             last[0] = now
-            SEND(fd, {"event": "progress", "check": check_id})
+            SEND(fd, Progress(check_id))
 
     return beacon
 
@@ -365,30 +367,29 @@ def _skip_exception() -> type:
 
 def _run_import_check(fd: int, folder: str, report: bool) -> bool:
     if report:
-        SEND(fd, {"event": "start", "check": IMPORTS})
+        SEND(fd, CheckStarted(IMPORTS))
     start = time.monotonic()
     try:
         fixtures.import_submission()
     except SyntaxError as exc:
-        failure = {"kind": "import-error",
-                   "message": f"your module has a syntax error: {exc.msg} "
-                              f"({os.path.basename(exc.filename or '')}, line {exc.lineno})"}
+        failure = Failure(kind="import-error",
+                          message=f"your module has a syntax error: {exc.msg} "
+                                  f"({os.path.basename(exc.filename or '')}, line {exc.lineno})")
         ok = False
     except BaseException as exc:  # noqa: BLE001 - anything the learner raises at import
         _, failure = describe_exception(exc, folder)
-        failure["kind"] = "import-error"
-        failure["message"] = "importing your module failed: " + failure["message"]
+        failure.kind = "import-error"
+        failure.message = "importing your module failed: " + failure.message
         ok = False
     else:
         failure, ok = None, True
     if report:
-        SEND(fd, {"event": "result", "check": IMPORTS,
-                          "status": "passed" if ok else "failed", "failure": failure,
-                          "duration_s": round(time.monotonic() - start, 4)})
+        SEND(fd, CheckEnded(check=IMPORTS, status=Status.PASSED if ok else Status.FAILED,
+                            failure=failure, duration_s=round(time.monotonic() - start, 4)))
     return ok
 
 
-def _coverage_record(cov: Any, folder: str) -> dict[str, Any]:
+def _coverage_record(cov: Any, folder: str) -> Coverage:
     cov.stop()
     data = cov.get_data()
     files: dict[str, Any] = {}
@@ -403,21 +404,26 @@ def _coverage_record(cov: Any, folder: str) -> dict[str, Any]:
             "executed": sorted(data.lines(measured) or []),
             "statements": sorted(statements),
         }
-    return {"event": "coverage", "files": files}
+    return Coverage(files=files)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader.harness")
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The harness's command line, as `grader.protocol.harness_argv` writes it."""
+    parser = argparse.ArgumentParser(prog=f"python -m {protocol.HARNESS_MODULE}")
     parser.add_argument("checks_dir")
     parser.add_argument("--only", required=True, help="comma-separated check ids, in order")
     parser.add_argument("--coverage", action="store_true")
     parser.add_argument("--plugin", action="append", default=[])
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
-    fd = int(os.environ["GRADER_CHANNEL_FD"])
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+
+    fd = int(os.environ[protocol.ENV_CHANNEL_FD])
     folder = str(fixtures.submission_dir())
     wanted = [c for c in args.only.split(",") if c]
-    SEND(fd, {"event": "hello", "pid": os.getpid()})
+    SEND(fd, Hello(os.getpid()))
 
     cov = None
     if args.coverage:
@@ -429,11 +435,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         fixtures.install_instrumentation()
     except Exception as exc:  # noqa: BLE001 - the grader's fault, never the learner's
-        SEND(fd, {"event": "internal-error",
-                          "message": f"instrumenting the submission failed: {exc!r}"})
+        SEND(fd, InternalError(f"instrumenting the submission failed: {exc!r}"))
         return 3
     if not _run_import_check(fd, folder, IMPORTS in wanted):
-        SEND(fd, {"event": "done"})
+        SEND(fd, Done())
         return 0
     rest = [c for c in wanted if c != IMPORTS]
     if rest:
@@ -449,13 +454,13 @@ def main(argv: list[str] | None = None) -> int:
         reporter.flush()
     if cov is not None:
         SEND(fd, _coverage_record(cov, folder))
-    SEND(fd, {"event": "done"})
+    SEND(fd, Done())
     return 0
 
 
 #: Environment variable forcing multiprocessing's start method in the child ("spawn" is
 #: macOS's and Windows's default; tests force it on Linux to prove process exercises work).
-START_METHOD_ENV = "GRADER_MP_START"
+START_METHOD_ENV = protocol.ENV_MP_START
 
 
 def apply_start_method() -> None:

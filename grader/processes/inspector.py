@@ -142,9 +142,9 @@ def descendants(root: psutil.Process | None = None) -> list[psutil.Process]:
 
 def linux_proc() -> bool:
     """Whether a Linux /proc is there to read (not on macOS, nor under the platform seam)."""
-    from grader.sandbox import facilities
+    from grader import host
 
-    return facilities.has_proc()
+    return host.has_proc()
 
 
 def descendants_portable(root: psutil.Process) -> list[psutil.Process]:

@@ -49,7 +49,7 @@ def _test(number: int, check: CheckResult) -> dict[str, Any]:
 def _top_output(result: SubmissionResult) -> str:
     parts = [result.verdict(), f"Seed: {result.seed}"]
     if result.replay:
-        parts.append(f"Replay: {result.replay}")
+        parts.append(f"Replay: {result.replay.command()}")
     if result.output:
         printed = result.output[:OUTPUT_CHARS]
         cut = len(result.output) > OUTPUT_CHARS or result.output_truncated

@@ -74,7 +74,7 @@ def _testsuite(result: SubmissionResult) -> ET.Element:
         ("score", points_text(result.score)),
         ("max_score", points_text(result.max_score)),
         ("seed", str(result.seed)),
-        ("replay", result.replay),
+        ("replay", result.replay.command() if result.replay else ""),
         ("submission_hash", result.submission_hash),
         ("sandbox", result.sandbox),
         ("grader_version", result.grader_version),

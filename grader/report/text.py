@@ -79,7 +79,7 @@ def text_report(shown: SubmissionResult, *, color: bool = False) -> str:
         lines.append(style.dim(f"Sandbox {shown.sandbox}"))
     lines.append(style.dim(f"Seed {shown.seed}"))
     if shown.replay:
-        lines.append(f"Replay: {visible_controls(shown.replay)}")
+        lines.append(f"Replay: {visible_controls(shown.replay.command())}")
     return "\n".join(lines) + "\n"
 
 
@@ -126,7 +126,7 @@ def _check_lines(check: CheckResult, width: int, style: _Style,
         lines.append(indent + style.paint("Hint: ", "36") + hint_lines[0])
         lines.extend(indent + "      " + part for part in hint_lines[1:])
     if failure is not None and failure.replay:
-        lines.append(indent + "Replay this failure: " + visible_controls(failure.replay))
+        lines.append(indent + "Replay this failure: " + visible_controls(failure.replay.command()))
     lines.extend(indent + style.dim(text) for text in exploration_lines(check))
     return lines
 
@@ -205,5 +205,5 @@ def check_feedback(check: CheckResult, checks: list[CheckResult] | None = None) 
     if check.hint:
         lines.append("Hint: " + check.hint.strip())
     if check.failure is not None and check.failure.replay:
-        lines.append("Replay this failure: " + check.failure.replay)
+        lines.append("Replay this failure: " + check.failure.replay.command())
     return "\n".join(lines)

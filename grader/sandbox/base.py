@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from grader.protocol import ENV_CHANNEL_FD
+
 #: File descriptor number the child sees as its end of the results channel.
 CHANNEL_FD = 3
 #: Environment variable naming that descriptor inside the child.
-CHANNEL_ENV = "GRADER_CHANNEL_FD"
+CHANNEL_ENV = ENV_CHANNEL_FD
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import sysconfig
 from functools import cache
 from pathlib import Path
 
-from grader.sandbox import facilities
+from grader import host
 from grader.sandbox.base import SandboxError, SandboxRequest
 from grader.sandbox.process import ProcessBackend, SupervisedChild
 
@@ -60,11 +60,11 @@ def python_paths() -> list[Path]:
 def _system_args() -> list[str]:
     args = ["--ro-bind", "/usr", "/usr"]
     for top in ("lib", "lib64", "lib32", "libx32", "bin", "sbin"):
-        host = Path("/") / top
-        if host.is_symlink():
-            args += ["--symlink", os.readlink(host), f"/{top}"]
-        elif host.is_dir():
-            args += ["--ro-bind", str(host), f"/{top}"]
+        path = Path("/") / top
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), f"/{top}"]
+        elif path.is_dir():
+            args += ["--ro-bind", str(path), f"/{top}"]
     for name in ETC_FILES:
         args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
     return args
@@ -134,7 +134,7 @@ class BwrapBackend(ProcessBackend):
     name = "bwrap"
 
     def available(self) -> tuple[bool, str]:
-        if not facilities.has_bwrap():
+        if not host.has_bwrap():
             return False, "bubblewrap needs Linux"
         return _probe()
 

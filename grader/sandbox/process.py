@@ -29,7 +29,8 @@ from pathlib import Path
 
 import psutil
 
-from grader.sandbox import cgroups, facilities
+from grader import host
+from grader.sandbox import cgroups
 from grader.sandbox.base import (
     CHANNEL_ENV,
     CHANNEL_FD,
@@ -79,7 +80,7 @@ def rlimits_for(limits: Limits) -> dict[str, tuple[int, int]]:
         "NOFILE": (limits.open_files, limits.open_files),
         "CORE": (0, 0),
     }
-    if not facilities.is_root():  # root ignores RLIMIT_NPROC; the pids cgroup is the limit there
+    if not host.is_root():  # root ignores RLIMIT_NPROC; the pids cgroup is the limit there
         # RLIMIT_NPROC counts every task of the real user id, machine-wide: allow the run
         # `processes` more than the user already has (untested here: the tests run as root).
         nproc = limits.processes + _tasks_of_user(os.getuid())
@@ -105,7 +106,7 @@ def _cgroup_layout() -> cgroups.CgroupLayout:
 @cache
 def cgroup_support() -> dict[str, tuple[bool, str]]:
     """Probed once per grader process: which cgroup features work here, and why."""
-    if not facilities.has_cgroups():
+    if not host.has_cgroups():
         return {f: (False, "not Linux") for f in ("cgroup-memory", "cgroup-pids", "cgroup-kill")}
     return cgroups.probe(_cgroup_layout())
 
@@ -482,7 +483,7 @@ class ProcessBackend:
         return self._use_cgroups
 
     def available(self) -> tuple[bool, str]:
-        if not facilities.has_prctl():
+        if not host.has_prctl():
             return False, "the supervisor needs Linux (prctl subreaper and parent-death signal)"
         return True, "always available on Linux: rlimits, supervisor subreaper, wall clock"
 
@@ -509,10 +510,10 @@ class PortableBackend(ProcessBackend):
         return False
 
     def available(self) -> tuple[bool, str]:
-        if not facilities.has_posix_processes():
+        if not host.has_posix_processes():
             return False, ("needs a POSIX system (fork, sessions, rlimits); on Windows "
-                           + facilities.WINDOWS_HINT)
-        return True, (f"works on {facilities.system()}: own session, rlimits, psutil-followed "
+                           + host.WINDOWS_HINT)
+        return True, (f"works on {host.system()}: own session, rlimits, psutil-followed "
                       "tree, wall clock; no file-system, network or memory-cgroup isolation")
 
     def start(self, request: SandboxRequest) -> SupervisedChild:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from grader.sandbox import facilities
+from grader import host
 from grader.sandbox.base import Backend, SandboxUnavailable
 from grader.sandbox.bwrap import BwrapBackend
 from grader.sandbox.process import PortableBackend, ProcessBackend, cgroup_support
@@ -29,13 +29,13 @@ FILE_SYSTEM_ISOLATED = frozenset({"bwrap"})
 
 def stronger_hint() -> str:
     """How to get a backend that keeps submissions out of the file system, for this host."""
-    system = facilities.system()
+    system = host.system()
     if system == "linux":
         return ("install bubblewrap (apt-get install bubblewrap; on Ubuntu 24.04 also "
                 "sysctl kernel.apparmor_restrict_unprivileged_userns=0) and check with "
                 "grader doctor, or grade in the course's Docker image")
     if system == "windows":
-        return facilities.WINDOWS_HINT
+        return host.WINDOWS_HINT
     return "grade in the course's Docker image or on Linux with bubblewrap"
 
 
@@ -73,15 +73,15 @@ def doctor() -> list[dict]:
                      "cannot_contain": CANNOT_CONTAIN.get(cls.name, "")})
     for feature, (ok, why) in cgroup_support().items():
         rows.append({"name": feature, "kind": "feature", "available": ok, "why": why})
-    if facilities.has_posix_processes():
-        root = facilities.is_root()
+    if host.has_posix_processes():
+        root = host.is_root()
         rows.append({
             "name": "rlimit-nproc", "kind": "feature", "available": not root,
             "why": "root ignores RLIMIT_NPROC (the pids cgroup limits processes instead)"
             if root else
             "RLIMIT_NPROC counts every process of this user id, so it is shared across runs",
         })
-    linux = facilities.has_prctl()
+    linux = host.has_prctl()
     rows.append({
         "name": "subreaper", "kind": "feature", "available": linux,
         "why": "the supervisor adopts double-forked escapees (PR_SET_CHILD_SUBREAPER)" if linux

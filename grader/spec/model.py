@@ -12,11 +12,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from grader.protocol import ALLOWED_MODULES, IMPORTS, check_function
+
 CHECK_ID = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
 
-#: Checks every exercise has, run by the grader itself (no test function needed).
-IMPORTS = "imports"
-ALLOWED_MODULES = "allowed-modules"
+#: Checks every exercise has, run by the grader itself (no test function needed); their ids
+#: are part of the child/grader contract.
 BUILTIN_CHECKS = {
     IMPORTS: "Your module imports without errors",
     ALLOWED_MODULES: "Your code uses only the modules this exercise allows",
@@ -80,7 +81,7 @@ class CheckSpec(_Strict):
 
     @property
     def function(self) -> str:
-        return "test_" + self.id.replace("-", "_")
+        return check_function(self.id)
 
     @property
     def builtin(self) -> bool:

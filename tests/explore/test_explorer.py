@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from grader import protocol
 from grader.explore import Exploration, ExplorationFailure, InfrastructureError, explore
 from grader.explore.explorer import parse_replay, replay_id
 from grader.explore.stress import stress
@@ -121,11 +122,14 @@ def test_invariant_returning_false_and_assertion_messages_are_reported(classic):
     assert "expected 2, got 1" in failure.message
 
 
-def test_failure_report_has_exactly_the_documented_keys(classic):
+def test_a_failure_is_reported_as_the_protocols_typed_failure(classic):
     failure = explore(**racy(classic)).failure
     assert isinstance(failure, AssertionError) and isinstance(failure, ExplorationFailure)
-    report = failure.to_report()
-    assert set(report) == {"kind", "message", "trace", "deadlock", "replay", "details"}
+    assert isinstance(failure, protocol.ReportedFailure)
+    report = failure.failure
+    assert isinstance(report, protocol.Failure) and report.kind == failure.kind
+    assert report.trace and all(isinstance(s, protocol.TraceStep) for s in report.trace)
+    assert report.replay.schedule == failure.replay and report.replay.check is None
     assert failure.seed == 0 and failure.replay.startswith("s")
     with pytest.raises(ExplorationFailure):
         Exploration(False, 1, failure).raise_if_failed()

@@ -5,7 +5,7 @@ Linux cannot run macOS, so this suite runs the paths macOS takes, in two ways:
 - `--sandbox portable` on this Linux: the reference and one known-buggy solution of every
   exercise, graded end to end by the CLI (the reference passes every check; the buggy one,
   graded on the check its manifest names, fails it);
-- `GRADER_PRETEND_OS=macos` (the seam in `grader.sandbox.facilities`): no prctl, no /proc,
+- `GRADER_PRETEND_OS=macos` (the seam in `grader.host`): no prctl, no /proc,
   no cgroups, no bubblewrap, for the grader and the sandboxed child alike. The grader then
   chooses `portable` by itself, grades references, contains a `setsid` daemon, and the
   process inspector still finds a worker left behind (psutil instead of /proc);

@@ -13,6 +13,7 @@ from grader.results import (
     CheckResult,
     Failure,
     ProcessInfo,
+    Replay,
     Resources,
     Status,
     SubmissionResult,
@@ -59,7 +60,7 @@ def racy_counter() -> SubmissionResult:
         TraceStep("T2", "counter.py", 10, "self._value = current + n", "write self._value"),
         TraceStep("T1", "counter.py", 10, "self._value = current + n", "write self._value", True),
     ]
-    replay = "grader check counter counter.py --seed 1234 --only no-lost-update"
+    replay = Replay("counter", "counter.py", 1234, check="no-lost-update")
     checks = [
         *_imports_ok(),
         CheckResult(
@@ -100,7 +101,7 @@ def racy_counter() -> SubmissionResult:
                 kind="assertion",
                 message=HIDDEN_SECRET,
                 trace=[TraceStep("T9", "counter.py", 13, "return self._value", HIDDEN_SECRET)],
-                replay=f"grader check counter counter.py --seed 1234 --only {HIDDEN_SECRET}",
+                replay=Replay("counter", "counter.py", 1234, check=HIDDEN_SECRET),
             ),
             duration_s=2.0,
         ),
@@ -128,7 +129,7 @@ def racy_counter() -> SubmissionResult:
         output="incrementing...\ndone\n",
         source={"counter.py": RACY_COUNTER},
         coverage={"counter.py": [15, 16]},
-        replay="grader check counter submissions/alice/counter.py --seed 1234",
+        replay=Replay("counter", "submissions/alice/counter.py", 1234),
         grader_version="0.1.0",
     )
 
@@ -182,7 +183,7 @@ def deadlocked_bank() -> SubmissionResult:
                 message="no runnable thread",
                 trace=trace,
                 deadlock=blocked,
-                replay="grader check bank bank.py --seed 77 --only no-deadlock",
+                replay=Replay("bank", "bank.py", 77, check="no-deadlock"),
             ),
             duration_s=0.8,
         ),
@@ -209,7 +210,7 @@ def deadlocked_bank() -> SubmissionResult:
         submission="bank.py",
         source={"bank.py": DEADLOCK_BANK},
         coverage={"bank.py": [13]},
-        replay="grader check bank bank.py --seed 77",
+        replay=Replay("bank", "bank.py", 77),
     )
 
 
@@ -263,7 +264,7 @@ def leaky_supervisor() -> SubmissionResult:
         submission="supervisor.py",
         output="worker 1 started\nworker 2 started\n" * 600,
         output_truncated=True,
-        replay="grader check supervisor supervisor.py --seed 5",
+        replay=Replay("supervisor", "supervisor.py", 5),
     )
 
 
@@ -316,7 +317,7 @@ def hostile_counter() -> SubmissionResult:
                 message=HOSTILE_MARKUP,
                 trace=trace,
                 details=HOSTILE_MARKUP,
-                replay="grader check counter x.py --seed 9",
+                replay=Replay("counter", "x.py", 9),
             ),
         ),
     ]
@@ -332,7 +333,7 @@ def hostile_counter() -> SubmissionResult:
         output=f"{HOSTILE_MARKUP}\n\x1b[31mred\x1b[0m \x07 bell \x00 nul\n",
         source={"counter.py": HOSTILE_SOURCE, "<evil>.py": HOSTILE_MARKUP},
         coverage={"counter.py": [3]},
-        replay="grader check counter x.py --seed 9",
+        replay=Replay("counter", "x.py", 9),
     )
 
 

@@ -74,7 +74,7 @@ def test_failure_body_carries_timeline_hint_and_replay() -> None:
     body = case.find("failure").text
     assert ">> T2  counter.py:9" in body
     assert "Hint: Two threads read" in body
-    assert "--only no-lost-update" in body
+    assert "--check no-lost-update" in body
 
 
 def test_seed_score_and_output_travel_with_the_suite() -> None:

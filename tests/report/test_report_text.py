@@ -45,7 +45,7 @@ def test_failed_check_shows_message_hint_timeline_and_replay() -> None:
     assert timeline[3].startswith(">> T1  counter.py:10")
     assert "| self._value = current + n" in timeline[3]
     assert (
-        "Replay this failure: grader check counter counter.py --seed 1234 --only no-lost-update"
+        "Replay this failure: grader check counter counter.py --seed 1234 --check no-lost-update"
         in text
     )
 

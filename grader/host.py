@@ -1,9 +1,10 @@
-"""What this host offers the sandbox: prctl, /proc, cgroups, bubblewrap, the POSIX modules.
+"""What this host offers: prctl, /proc, cgroups, bubblewrap, the POSIX modules.
 
-The one place that answers "does this machine have X" for the sandbox, `grader doctor` and
-process inspection. It is also a test seam: the environment variable `GRADER_PRETEND_OS`
-makes the Linux-only facilities look absent, so that Linux CI runs the code paths macOS and
-Windows take (the real macOS and Windows kernels are not tested here):
+The one place that answers "does this machine have X" for both sides: the sandbox and
+`grader doctor` on the grader's side, process inspection on the submission's. Standard
+library and `grader.protocol` only. It is also a test seam: the environment variable
+`GRADER_PRETEND_OS` makes the Linux-only facilities look absent, so that Linux CI runs the
+code paths macOS and Windows take (the real macOS and Windows kernels are not tested here):
 
 - `GRADER_PRETEND_OS=macos`: no prctl (subreaper, parent-death signal), no /proc, no cgroups,
   no bubblewrap; what is left is the `portable` backend.
@@ -19,8 +20,10 @@ import importlib.util
 import os
 import sys
 
+from grader.protocol import ENV_PRETEND_OS
+
 #: Environment variable of the test seam (see the module docstring).
-PRETEND_ENV = "GRADER_PRETEND_OS"
+PRETEND_ENV = ENV_PRETEND_OS
 #: Where a learner on Windows is sent.
 WINDOWS_HINT = ("run the grader inside WSL (wsl --install, then pip install concurrency-grader there) or in the "
                 "course's Docker image")
