@@ -186,6 +186,26 @@ def test_stress_reports_exceptions_and_invariant_failures():
     assert result.failures == 2
 
 
+def test_stress_keeps_the_first_exception_for_a_check_to_reraise():
+    def bad(_):
+        raise KeyError("gone")
+
+    result = stress(lambda: None, [bad, lambda s: None], runs=2)
+    assert isinstance(result.first_error, KeyError) and result.first_error.args == ("gone",)
+
+
+def test_stress_within_shares_one_deadline_and_counts_the_stuck_threads():
+    import threading
+
+    never = threading.Event()
+    try:
+        result = stress(lambda: None, [lambda s: never.wait(), lambda s: never.wait(),
+                                       lambda s: None], runs=1, within=0.2)
+        assert result.failures == 1 and result.stuck == 2
+    finally:
+        never.set()  # the abandoned threads end with the test
+
+
 def test_explorer_fixture_seeds_from_the_check_and_replays_from_the_environment(tmp_path):
     (tmp_path / "conftest.py").write_text("")
     (tmp_path / "test_scenario.py").write_text(textwrap.dedent("""

@@ -2,9 +2,7 @@
 
 import os
 
-from grader.harness import CheckFailure
-from grader.processes import tasks
-from grader.processes.inspector import ProcessWatch
+from grader.checks import CheckFailure, ProcessWatch, tasks
 
 
 def test_returns_the_result(submission):

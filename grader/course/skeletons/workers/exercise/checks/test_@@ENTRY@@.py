@@ -1,6 +1,6 @@
 """Checks of @@ID@@: each way a worker can end, reported, with the caller alive."""
 
-from grader.processes import faults, tasks
+from grader.checks import faults, tasks
 
 
 def test_returns_ok(submission):
