@@ -20,6 +20,7 @@ The explorer (interleavings; the `explorer` fixture is the usual way in)
     InfrastructureError                  the explorer itself broke (never the learner's fault)
     Explorer                             the type of the `explorer` fixture (for annotations)
     under_model                          decorator: run a one-thread check under the model
+    call_alone(fn, *args)                one call under the model (a deadlock named, not hung)
     lock_operations()                    context manager: which locks the code took, and where
 
 Real threads (a second opinion, never the only one)
@@ -62,7 +63,7 @@ from grader.harness.fixtures import entry_name
 
 if TYPE_CHECKING:
     from grader.explore import ExplorationFailure, InfrastructureError, explore
-    from grader.explore.alone import under_model
+    from grader.explore.alone import call_alone, under_model
     from grader.explore.oplog import lock_operations
     from grader.explore.pytest_plugin import Explorer
     from grader.explore.stress import StressOutcome, stress
@@ -88,6 +89,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "InfrastructureError": ("grader.explore", "InfrastructureError"),
     "Explorer": ("grader.explore.pytest_plugin", "Explorer"),
     "under_model": ("grader.explore.alone", "under_model"),
+    "call_alone": ("grader.explore.alone", "call_alone"),
     "lock_operations": ("grader.explore.oplog", "lock_operations"),
     "stress": ("grader.explore.stress", "stress"),
     "StressOutcome": ("grader.explore.stress", "StressOutcome"),
@@ -115,7 +117,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
 __all__ = [
     "Call", "CheckFailure", "ChunkingProxy", "ExplorationFailure", "Explorer",
     "InfrastructureError", "KVClient", "Overran", "ProcessWatch", "ServerClosed", "ServerDied",
-    "ServerHandle", "ServerSilent", "StressOutcome", "call_with_deadline", "call_within",
+    "ServerHandle", "ServerSilent", "StressOutcome", "call_alone", "call_with_deadline",
+    "call_within",
     "connect", "deadline", "entry_name", "explore", "fail", "faults", "idle_clients",
     "kill_created", "launch", "lock_operations", "plain", "run_clients", "short_timeout",
     "slow_start", "sorted_if_comparable", "stress", "tasks", "under_model",

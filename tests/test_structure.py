@@ -142,3 +142,13 @@ def test_no_module_is_over_600_lines(module):
 def test_every_module_opens_with_what_it_owns(module):
     tree = ast.parse(MODULES[module].read_text())
     assert ast.get_docstring(tree), f"{module} has no docstring"
+
+
+def test_the_check_authors_front_door_resolves_every_name_it_lists():
+    import grader.checks
+
+    missing = [name for name in grader.checks.__all__ if not hasattr(grader.checks, name)]
+    assert missing == []
+    undocumented = [name for name in grader.checks.__all__
+                    if name not in (grader.checks.__doc__ or "")]
+    assert undocumented == []
