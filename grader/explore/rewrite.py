@@ -21,7 +21,7 @@ from typing import Any
 from grader.explore import runtime
 from grader.explore.places import SITES
 
-# The standard modules an instrumented module gets a shim for (`grader.explore.shims.SHIMMED`).
+# The standard modules an instrumented module gets a shim for (built in `grader.explore.shims`).
 SHIMMED = ("threading", "queue", "time", "_thread", "importlib", "sys", "multiprocessing",
            "collections")
 

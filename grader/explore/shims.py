@@ -304,7 +304,8 @@ _MODULES: dict[str, ModuleType] = {
 }
 _LAZY = {"multiprocessing": _build_multiprocessing, "collections": _build_collections}
 
-SHIMMED = (*_MODULES, *_LAZY)
+#: The rewrite decides which imports go to a shim (one list, in `rewrite`); each has one here.
+SHIMMED = rewrite.SHIMMED
 
 
 def module(name: str) -> ModuleType:

@@ -284,3 +284,9 @@ def test_module_level_primitives_start_every_schedule_afresh(learner_dir):
     outcome = explore(lambda: None, [lambda s: globallock.grab_and_fail()], seed=0)
     assert outcome.failure.kind == "exception" and "ValueError" in outcome.failure.message
     assert not globallock.LOCK.locked() and not globallock.READY.is_set()
+
+
+def test_every_module_the_rewrite_sends_to_a_shim_has_one():
+    from grader.explore import shims
+
+    assert set(shims.SHIMMED) == {*shims._MODULES, *shims._LAZY}
