@@ -181,16 +181,21 @@ def test_context_managers(submission, explorer):
     lock = submission.RWLock()
     log: list[str] = []
     with lock.read_locked():
+        # The reader first, and the writer only once the reader is in and out: writers are
+        # preferred, so a writer already waiting would rightly keep the reader out.
         reader = _Actor(lock, "read", "reader", log)
-        writer = _Actor(lock, "write", "writer", log)
         try:
             reader.enters("acquire_read() inside a read_locked() block")
             reader.release("release_read()")
+        finally:
+            _release_all(reader)
+        writer = _Actor(lock, "write", "writer", log)
+        try:
             _wait_blocked(writer, "acquire_write")
             if writer.inside.is_set():
                 raise CheckFailure("entered", "A writer got in during a read_locked() block.")
         finally:
-            _release_all(reader, writer)
+            _release_all(writer)
     writer.enters("A writer, after the read_locked() block ended,")
     writer.release("release_write()")
 
