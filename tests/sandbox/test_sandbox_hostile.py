@@ -90,16 +90,27 @@ def test_thread_bomb_stops_at_the_process_limit(limited_sandbox):
 def test_double_forked_setsid_daemon_does_not_survive(limited_sandbox):
     sb = limited_sandbox
     out = sb.run(code("""
-        import os, sys, time
+        import os, sys
         mark = os.environ["MARK"]
+        # each daemon says it is up over a pipe, so that both exist when main ends
+        ready, up = os.pipe()
+        os.set_inheritable(up, True)
+        daemon = ("import os, sys, time; os.write(int(sys.argv[1]), b'x'); "
+                  "os.close(int(sys.argv[1])); time.sleep(300)")
         if os.fork() == 0:
-            os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(300)", mark + "-A"])
+            os.execv(sys.executable, [sys.executable, "-c", daemon, str(up), mark + "-A"])
         if os.fork() == 0:
             os.setsid()
             if os.fork() == 0:
-                os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(300)", mark + "-C"])
+                os.execv(sys.executable, [sys.executable, "-c", daemon, str(up), mark + "-C"])
             os._exit(0)
-        time.sleep(0.3)
+        os.close(up)
+        got = b""
+        while len(got) < 2:
+            more = os.read(ready, 2 - len(got))
+            if not more:
+                break  # a daemon died before it said so: the count below tells
+            got += more
         print("main done")
     """))
     assert out.result.exit_code == 0
