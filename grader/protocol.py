@@ -432,8 +432,9 @@ def _coverage(record: dict[str, Any]) -> Coverage:
         for name, data in raw.items():
             if not isinstance(name, str) or not isinstance(data, dict):
                 continue
-            files[name] = {key: [n for n in data.get(key) or [] if _int(n) == n and
-                                 not isinstance(n, bool)]
+            files[name] = {key: [n for n in data.get(key) if isinstance(n, int)
+                                 and not isinstance(n, bool)]
+                           if isinstance(data.get(key), list) else []
                            for key in ("executed", "statements")}
     return Coverage(files=files)
 

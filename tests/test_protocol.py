@@ -100,6 +100,13 @@ def test_decode_trusts_no_field_of_a_result():
     assert failure.processes == [ProcessInfo(pid=0, parent=None, name="", cpu_s=0.0)]
 
 
+def test_coverage_keeps_only_line_numbers():
+    got = protocol.decode({"event": "coverage", "files": {
+        "a.py": {"executed": [1, 2.0, True, "3", 4], "statements": 7},
+        "b.py": "junk", 5: {"executed": [1]}}})
+    assert got == Coverage(files={"a.py": {"executed": [1, 4], "statements": []}})
+
+
 def test_a_result_with_an_unknown_status_is_no_pass():
     got = protocol.decode({"event": "result", "check": "c", "status": "passed!!"})
     assert got.status is Status.ERROR and got.failure.kind == "exception"
