@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from grader.explore.explorer import Exploration, ExplorationFailure, explore
+from grader.protocol import ENV_REPLAY
 
 NOT_REPRODUCED = ("Replay {id}: this schedule passes; the failure was found with another "
                   "schedule or seed. Nothing was graded: copy the replay command the report "
@@ -41,7 +42,7 @@ class Explorer:
             **kw: Any) -> Exploration:
         kw.setdefault("seed", self.seed)
         scenario = len(self.outcomes) + 1
-        replay = os.environ.get("GRADER_REPLAY")
+        replay = os.environ.get(ENV_REPLAY)
         if replay and kw.get("replay") is None:
             wanted, _, schedule = replay.rpartition("@")
             if int(wanted or 1) != scenario:
@@ -79,7 +80,7 @@ def explorer(request: pytest.FixtureRequest) -> Iterator[Explorer]:
         seed = 0
     fixture = Explorer(seed)
     yield fixture
-    replay = os.environ.get("GRADER_REPLAY")
+    replay = os.environ.get(ENV_REPLAY)
     if replay and fixture.outcomes and not fixture.replayed:
         raise ExplorationFailure(
             "replay", f"Replay {replay}: this check has no scenario {replay.partition('@')[0]}"

@@ -156,7 +156,6 @@ def grade_on_worker(
             exercise_ref=exercise_ref,
         )
     return {
-        "graded_path": str(graded_path),
         "result": outcome.result.to_dict() if outcome.result is not None else None,
         "error": outcome.error,
         "grading_s": outcome.grading_s,
