@@ -215,6 +215,10 @@ class ReportedFailure(AssertionError):
 
     failure: Failure
 
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
+
     def __str__(self) -> str:
         return self.failure.message
 

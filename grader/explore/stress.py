@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from grader.protocol import Failure, ReportedFailure
+
 
 @dataclass
 class StressOutcome:
@@ -31,6 +33,15 @@ class StressOutcome:
     @property
     def ok(self) -> bool:
         return self.failures == 0
+
+    def raise_problem(self, hang: Callable[[int], str]) -> None:
+        """Fail the check as the first failing run went wrong: a hang (`hang(stuck)` is its
+        message) when threads were still running, else that run's exception, raised again
+        (the learner's own, or the invariant's). Returns when no run failed that way."""
+        if self.stuck:
+            raise ReportedFailure(Failure(kind="hang", message=hang(self.stuck)))
+        if self.first_error is not None:
+            raise self.first_error
 
 
 def stress(setup: Callable[[], Any], threads: Sequence[Callable[[Any], Any]], *,

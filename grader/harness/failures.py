@@ -29,11 +29,11 @@ class CheckFailure(ReportedFailure):
     """
 
     def __init__(self, kind: str, message: str, **extra: Any) -> None:
-        super().__init__(message)
         evidence = {name: _typed(_EVIDENCE[name], extra[name]) for name in _EVIDENCE
                     if extra.get(name)}
-        self.failure = Failure(kind=kind, message=message, lines=list(extra.get("lines") or []),
-                               details=extra.get("details"), **evidence)
+        super().__init__(Failure(kind=kind, message=message,
+                                 lines=list(extra.get("lines") or []),
+                                 details=extra.get("details"), **evidence))
 
     @property
     def kind(self) -> str:

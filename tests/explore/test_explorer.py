@@ -202,8 +202,22 @@ def test_stress_within_shares_one_deadline_and_counts_the_stuck_threads():
         result = stress(lambda: None, [lambda s: never.wait(), lambda s: never.wait(),
                                        lambda s: None], runs=1, within=0.2)
         assert result.failures == 1 and result.stuck == 2
+        with pytest.raises(protocol.ReportedFailure) as hung:
+            result.raise_problem(lambda stuck: f"{stuck} threads hung")
+        assert (hung.value.failure.kind, hung.value.failure.message) == ("hang", "2 threads hung")
     finally:
         never.set()  # the abandoned threads end with the test
+
+
+def test_stress_raise_problem_reraises_the_learners_exception_and_passes_a_clean_run():
+    def bad(_):
+        raise KeyError("gone")
+
+    failed = stress(lambda: None, [bad], runs=1)
+    with pytest.raises(KeyError) as raised:
+        failed.raise_problem(lambda stuck: "hung")
+    assert raised.value is failed.first_error
+    stress(lambda: None, [lambda s: None], runs=1).raise_problem(lambda stuck: "hung")
 
 
 def test_explorer_fixture_seeds_from_the_check_and_replays_from_the_environment(tmp_path):

@@ -458,11 +458,8 @@ def test_stress(submission, rng):
 
     bodies = [produce(p) for p in range(producers)] + [consume(c) for c in range(consumers)]
     outcome = stress(lambda: buf, bodies, runs=1, switch_interval=None, within=20)
-    if outcome.stuck:
-        raise CheckFailure("hang", f"{outcome.stuck} of {len(bodies)} producer and consumer "
-                                   f"threads were still blocked after 20 s.")
-    if outcome.first_error is not None:
-        raise outcome.first_error
+    outcome.raise_problem(lambda stuck: f"{stuck} of {len(bodies)} producer and consumer "
+                                        f"threads were still blocked after 20 s.")
     _delivered_once_in_order(sorted((p, i) for p in range(producers) for i in range(items)))(
         SimpleNamespace(got=got, buf=buf)
     )

@@ -208,9 +208,6 @@ def test_stress(submission):
             got.append(lazy.get())
 
     outcome = stress(lambda: lazy, [run] * threads_n, runs=1, switch_interval=None, within=20)
-    if outcome.stuck:
-        raise CheckFailure("hang", "Some threads calling get() were still blocked after 20 s.")
-    if outcome.first_error is not None:
-        raise outcome.first_error
+    outcome.raise_problem(lambda _: "Some threads calling get() were still blocked after 20 s.")
     assert calls.completed == 1, f"The factory ran {calls.completed} times under 8 threads."
     assert all(v is got[0] for v in got), "Threads got different objects."
