@@ -40,6 +40,13 @@ RACE_RUNS = 12  # the first schedules also run the happens-before race detector 
 BOUNDS = (1, 2, 3)
 BOUND = 2
 BOUNDED_RUNS = 200  # schedules the bounded search may run before the portfolio's turn
+# A run is retried fairly (round robin) once it has taken this many times the steps of one
+# fair run of the scenario (at least FAIR_AFTER_MIN): a run that long is a busy wait or a
+# livelock that a fair schedule ends, and spending `max_steps` unfair steps on each such run
+# made one learner's livelocked buffer take minutes per check. The probe run is part of every
+# exploration, replays included, so a replayed schedule goes fair at the same step.
+FAIR_AFTER_FACTOR = 10
+FAIR_AFTER_MIN = 1_000
 
 # What each exploration since the last `take_explored()` covered: the harness sends it with
 # the check's result, so reports can say how strong a pass is.
@@ -190,6 +197,7 @@ class _Scenario:
     max_steps: int
     snapshots: dict[int, Any] = field(default_factory=dict)
     name: str = "scenario"
+    fair_after: int | None = None  # see FAIR_AFTER_FACTOR; None: after max_steps
 
 
 def _scenario_main(sched: Scheduler, scenario: _Scenario, holder: dict[str, Any]) -> None:
@@ -256,11 +264,14 @@ def _join(sched: Scheduler, main: runtime.ManagedThread, mt: runtime.ManagedThre
 
 def run_once(scenario: _Scenario, strategy: Strategy, *, record: bool = False,
              log_enabled: bool = False, detect_races: bool = False,
-             footprints: bool = False) -> ScheduleRun:
-    """Run the scenario once under `strategy`; every managed thread has ended on return."""
+             footprints: bool = False, fair: bool = False) -> ScheduleRun:
+    """Run the scenario once under `strategy` (round robin throughout when `fair`); every
+    managed thread has ended on return."""
     sched = Scheduler(strategy, max_steps=scenario.max_steps, record=record, always=None,
                       snapshots=scenario.snapshots, log_enabled=log_enabled,
-                      detect_races=detect_races, footprints=footprints)
+                      detect_races=detect_races, footprints=footprints,
+                      fair_after=scenario.fair_after)
+    sched.fair = fair
     holder: dict[str, Any] = {"os_threads": []}
     # The learner's `random` calls give the same numbers in every run, so a replay replays them.
     random.seed(RANDOM_SEED)
@@ -347,10 +358,18 @@ def explore(setup: Callable[[], Any], threads: Sequence[Callable[[Any], Any]], *
             obj._run = None
 
 
+def _size_fair_retry(scenario: _Scenario) -> None:
+    """Set when runs are retried fairly, from the length of one fair run."""
+    probe = run_once(scenario, Replay({}), fair=True)
+    if probe.steps <= scenario.max_steps:  # a fair schedule ends it
+        scenario.fair_after = max(FAIR_AFTER_MIN, FAIR_AFTER_FACTOR * probe.steps)
+
+
 def _explore(scenario: _Scenario, *, seed: int, runs: int, strategy: str,
              replay: str | None, systematic: bool = True) -> Exploration:
     started = time.perf_counter()
     total_steps = 0
+    _size_fair_retry(scenario)
     if replay is not None:
         result = run_once(scenario, Replay(parse_replay(replay)))
         total_steps += result.steps

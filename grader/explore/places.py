@@ -18,6 +18,20 @@ _STDLIB_DIR = os.path.dirname(os.path.abspath(threading.__file__))
 # Absolute paths of instrumented (learner) files; filled by `instrument`.
 LEARNER_FILES: set[str] = set()
 
+# file name -> whether it is the grader's or the standard library's (asked at every scheduling
+# point of the bounded search, so asked of a dict rather than of two prefixes each time)
+_TOOL_FILES: dict[str, bool] = {}
+
+
+def is_tool_file(filename: str) -> bool:
+    """Whether `filename` belongs to the grader or the standard library."""
+    known = _TOOL_FILES.get(filename)
+    if known is None:
+        known = _TOOL_FILES[filename] = (filename.startswith(_GRADER_DIR)
+                                         or filename.startswith(_STDLIB_DIR))
+    return known
+
+
 # Site id -> (absolute file, line, operation): what a scheduling point in learner code does.
 SITES: list[tuple[str, int, str]] = []
 
@@ -30,10 +44,7 @@ def learner_location(skip: int = 1) -> tuple[str, int]:
         filename = frame.f_code.co_filename
         if filename in LEARNER_FILES:
             return filename, frame.f_lineno
-        if fallback is None and not (
-            filename.startswith(_GRADER_DIR) or filename.startswith(_STDLIB_DIR)
-            or filename.startswith("<")
-        ):
+        if fallback is None and not (is_tool_file(filename) or filename.startswith("<")):
             fallback = (filename, frame.f_lineno)
         frame = frame.f_back
     return fallback or ("", 0)
@@ -48,7 +59,7 @@ def exception_location(exc: BaseException) -> tuple[str, int]:
         filename = tb.tb_frame.f_code.co_filename
         if filename in LEARNER_FILES:
             best = (filename, tb.tb_lineno)
-        elif not filename.startswith(_GRADER_DIR) and not filename.startswith(_STDLIB_DIR):
+        elif not is_tool_file(filename):
             fallback = (filename, tb.tb_lineno)
         tb = tb.tb_next
     return best if best[0] else fallback

@@ -21,13 +21,7 @@ from typing import Any
 from grader.explore import messages
 from grader.explore.happens_before import HappensBefore
 from grader.explore.messages import RunFailure
-from grader.explore.places import (
-    _GRADER_DIR,
-    _STDLIB_DIR,
-    LEARNER_FILES,
-    learner_location,
-    short_path,
-)
+from grader.explore.places import LEARNER_FILES, is_tool_file, learner_location, short_path
 
 # Every OS thread the explorer manages, by thread ident. Empty when no exploration runs, which
 # is what makes the inserted hooks and the modelled primitives cheap no-ops then.
@@ -129,9 +123,12 @@ class Scheduler:
     def __init__(self, strategy: Strategy, *, max_steps: int, record: bool,
                  always: Callable[[], Any] | None, snapshots: dict[int, Any],
                  log_enabled: bool = False, detect_races: bool = False,
-                 footprints: bool = False) -> None:
+                 footprints: bool = False, fair_after: int | None = None) -> None:
         self.strategy = strategy
         self.max_steps = max_steps
+        # Steps under the strategy before the run is retried fairly (see `over_budget`); then
+        # `max_steps` more fair steps before it is a livelock.
+        self.fair_after = max_steps if fair_after is None else min(fair_after, max_steps)
         self.record = record
         self.always = always
         self.snapshots = snapshots
@@ -224,7 +221,7 @@ class Scheduler:
             self.run_length += 1
         else:
             self.last_runner, self.run_length = mt.index, 1
-        if self.steps > self.max_steps:
+        if self.steps > self.fair_after:
             self.over_budget(mt)
         if self.always is not None:
             self.check_always(mt)
@@ -260,8 +257,7 @@ class Scheduler:
         frame = sys._getframe(2)
         while frame is not None:
             name = frame.f_code.co_filename
-            if not (name in LEARNER_FILES or name.startswith(_GRADER_DIR)
-                    or name.startswith(_STDLIB_DIR)):
+            if not (name in LEARNER_FILES or is_tool_file(name)):
                 frames.append((id(frame), frame.f_lasti))
             frame = frame.f_back
         sig = tuple(frames)
@@ -474,7 +470,7 @@ class Scheduler:
             # before calling it a livelock, so code that terminates under fairness passes.
             self.fair = True
             return
-        if self.steps > 2 * self.max_steps:
+        if self.steps > self.fair_after + self.max_steps:
             file, line = learner_location(3)
             self.fail(messages.livelock(self.max_steps, mt.name, file, line))
             raise Abort

@@ -122,6 +122,25 @@ def test_busy_wait_that_ends_under_fair_scheduling_is_not_a_livelock(classic):
     assert outcome.ok, outcome.failure and outcome.failure.message
 
 
+def test_a_livelock_that_fair_schedules_end_is_retried_fairly_early(classic):
+    # The default schedule never ends (the two consumers keep waking each other); every run
+    # that long is retried round robin after ten times the steps of a fair run, instead of
+    # after max_steps (20,000) unfair steps: a count of steps, the same on every machine.
+    def two_each(s):
+        for i in range(2):
+            s.put(i)
+
+    def take_two(s):
+        s.get()
+        s.get()
+
+    outcome = explore(classic.WakeEachOther, [two_each, two_each, take_two, take_two],
+                      seed=1, runs=40)
+    assert outcome.ok, outcome.failure and outcome.failure.message
+    runs = outcome.runs + outcome.coverage.schedules  # the portfolio's and the bounded search's
+    assert outcome.steps < 3_000 * runs, outcome.steps / runs
+
+
 def test_polling_with_sleep_runs_on_virtual_time(classic):
     outcome = explore(classic.SleepPoller, [lambda s: s.poll(), lambda s: s.set()], seed=1,
                       runs=50)

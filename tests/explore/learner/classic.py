@@ -211,6 +211,32 @@ class SpinFlag:
         self.seen = True
 
 
+class WakeEachOther:
+    """A buffer whose waiters wake the others before they sleep: under the default schedule two
+    blocked consumers wake each other for ever; any fair schedule lets the producer in."""
+
+    def __init__(self):
+        self.items = []
+        self.cond = threading.Condition()
+
+    def put(self, item):
+        with self.cond:
+            while len(self.items) >= 1:
+                self.cond.notify_all()
+                self.cond.wait()
+            self.items.append(item)
+            self.cond.notify_all()
+
+    def get(self):
+        with self.cond:
+            while not self.items:
+                self.cond.notify_all()
+                self.cond.wait()
+            item = self.items.pop(0)
+            self.cond.notify_all()
+            return item
+
+
 class SleepPoller:
     def __init__(self):
         self.flag = False
