@@ -40,12 +40,21 @@ def test_counters_are_independent(submission):
     assert value_of(first) == 7, "a counter's value changed when another counter was created"
 
 
-def _steps(rng, count: int) -> list[int]:
-    """`count` non-zero increments of mixed signs (at least one of each when count > 1)."""
-    steps = [rng.choice((-3, -2, -1, 1, 2, 3)) for _ in range(count)]
-    if count > 1 and (min(steps) > 0 or max(steps) < 0):
-        steps[0] = -steps[0]
-    return steps
+def _mixed_steps(rng) -> tuple[list[int], list[int]]:
+    """Steps for two scenarios of 3 and of 3 or 4 threads: each mixes signs, and together they
+    take every value from -3 to 3 but 0, so a counter whose code depends on the step (a fast
+    path for big steps, another for negative ones) races in one of them under every seed."""
+    ups, downs = [1, 2, 3], [-1, -2, -3]
+    rng.shuffle(ups)
+    rng.shuffle(downs)
+    odd, other = (ups, downs) if rng.random() < 0.5 else (downs, ups)  # two steps in the first
+    first = [ups[0], downs[0], odd[1]]
+    second = [other[1], other[2], odd[2]]
+    if rng.random() < 0.5:  # four threads: one more step, any value
+        second.append(rng.choice((-3, -2, -1, 1, 2, 3)))
+    rng.shuffle(first)
+    rng.shuffle(second)
+    return first, second
 
 
 def _incrementing(plan):
@@ -58,11 +67,11 @@ def _incrementing(plan):
 
 def test_no_lost_updates(submission, explorer, rng):
     # Small scenarios, so that every interleaving that matters is within the explorer's reach;
-    # two threads with one and with two increments each, then 3 and 3 or 4 threads (sizes from
-    # the seed) with increments of mixed signs racing.
+    # two threads with one and with two increments each, then 3 and 3 or 4 threads (from the
+    # seed) with increments of mixed signs racing, every step from -3 to 3 in one of them.
     scenarios = [(2, [1]), (2, [1, 1])]
-    for threads in (3, rng.choice((3, 4))):
-        scenarios.append((threads, *([s] for s in _steps(rng, threads))))
+    for steps in _mixed_steps(rng):
+        scenarios.append((len(steps), *([n] for n in steps)))
     for threads, *plans in scenarios:
         if len(plans) == 1:  # one plan shared by every thread
             plans = plans * threads
