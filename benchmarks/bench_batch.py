@@ -47,7 +47,8 @@ MIX = [
     "buggy_ignores_n.py",
     "buggy_class_state.py",
     "buggy_lock_per_call.py",
-    "buggy_multiprocessing.py",
+    "correct_multiprocessing_lock.py",
+    "buggy_self_deadlock.py",
 ]
 
 
