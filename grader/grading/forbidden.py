@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.grading.parsing import parse_source
+from grader.parsing import parse_source
 
 #: Names a package re-exports from a submodule: using the left one uses the right one.
 REEXPORTS = {

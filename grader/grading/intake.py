@@ -11,7 +11,7 @@ import hashlib
 import shutil
 from pathlib import Path
 
-from grader.grading.parsing import parse_source
+from grader.parsing import parse_source
 from grader.spec import Exercise
 
 SOURCE_LIMIT = 200_000  # bytes of learner source kept for the report

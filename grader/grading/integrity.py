@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from grader.grading.forbidden import python_sources
-from grader.grading.parsing import parse_source
+from grader.parsing import parse_source
 
 #: Modules whose import alone is worth a look, and why.
 MODULES = {

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from grader.grading.grade import GradeOptions, GradingError, grade_submission
 from grader.grading.machine_share import ReadersWriterShare
-from grader.grading.parsing import parse_source
+from grader.parsing import parse_source
 from grader.results import Status, SubmissionResult
 from grader.spec import BUILTIN_KINDS, Exercise, SpecError, load_exercise_file
 

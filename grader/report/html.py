@@ -106,10 +106,12 @@ def helper_functions(result: SubmissionResult) -> dict[str, dict[int, str]]:
     """
     import ast
 
+    from grader.parsing import parse_source
+
     helpers: dict[str, dict[int, str]] = {}
     for name, text in result.source.items():
         try:
-            tree = ast.parse(text)
+            tree = parse_source(text, name)
         except (SyntaxError, ValueError):
             continue
         lines: dict[int, str] = {}

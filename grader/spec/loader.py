@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from grader.parsing import parse_source
 from grader.spec.model import BUILTIN_CHECKS, Exercise
 
 SPEC_FILE = "exercise.yaml"
@@ -147,7 +148,7 @@ def test_functions(checks_dir: Path) -> dict[str, tuple[Path, int]]:
     found: dict[str, tuple[Path, int]] = {}
     for file in sorted(checks_dir.glob("test_*.py")):
         try:
-            tree = ast.parse(file.read_text(encoding="utf-8"), filename=str(file))
+            tree = parse_source(file.read_text(encoding="utf-8"), str(file))
         except SyntaxError as exc:
             raise SpecError(file, f"the checks do not parse: {exc.msg}", exc.lineno) from None
         for node in tree.body:

@@ -3,8 +3,10 @@
 `ast.parse` is not safe to call from two threads at once on some CPython releases (3.11 and
 3.12 before their fixes of gh-106905: "SystemError: AST constructor recursion depth
 mismatch"), and a batch grades submissions on parallel threads. A parse that raised there
-would read as a submission that does not parse, a wrong grade; so every grader-side parse
-goes through `parse_source`, which holds one process-wide lock around the call.
+would read as a submission that does not parse, a wrong grade, or fail loading an exercise;
+so every grader-side parse (submissions, an exercise's check files, a report's sources) goes
+through `parse_source`, which holds one process-wide lock around the call. Standard library
+only, so the spec, grading and report layers all use it.
 """
 
 from __future__ import annotations
