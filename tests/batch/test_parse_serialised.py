@@ -10,15 +10,16 @@ import ast
 import threading
 from pathlib import Path
 
-from grader.grading import parsing
+from grader import parsing
 
-GRADER = Path(parsing.__file__).resolve().parents[1]
+GRADER = Path(parsing.__file__).resolve().parent
 
 
 def test_no_grader_side_module_calls_ast_parse_directly():
     offenders = []
     for path in sorted(GRADER.rglob("*.py")):
-        if path == Path(parsing.__file__).resolve() or "grading" not in path.parts:
+        # the explorer parses in the child, one thread at a time; the rest is the parent's
+        if path == Path(parsing.__file__).resolve() or "explore" in path.parts:
             continue
         for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
