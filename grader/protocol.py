@@ -397,6 +397,7 @@ def _exploration(records: Any) -> list[dict[str, Any]]:
             "scenario": text(record.get("scenario"), 200),
             "schedules": schedules if isinstance(schedules, int) else 0,
             "complete": record.get("complete") is True,
+            "exhaustive": record.get("exhaustive") is True,
             "bound": record.get("bound") if isinstance(record.get("bound"), int) else 0,
             "seconds": _number(record.get("seconds")),
             "text": text(record.get("text"), 300),

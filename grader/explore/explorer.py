@@ -27,7 +27,7 @@ from grader.explore.runtime import (
     Scheduler,
     Strategy,
 )
-from grader.explore.strategies import Bounded, Node, Portfolio, Replay, next_branch, pad
+from grader.explore.strategies import Bounded, Node, Portfolio, Replay, Search, next_branch, pad
 from grader.protocol import BlockedThread, Failure, ReportedFailure, TraceStep
 
 STUCK_SECONDS = fallback.STUCK_SECONDS  # wall time without any scheduling point: lost control
@@ -109,6 +109,9 @@ class Coverage:
 
     bounds: list[tuple[int, int, bool]] = field(default_factory=list)  # (bound, runs, done)
     seconds: float = 0.0
+    # The last bound's search left no schedule out (no preemption it forbade, no forced or
+    # unrepeatable choice): every schedule ran, whatever the bound.
+    exhaustive: bool = False
 
     @property
     def schedules(self) -> int:
@@ -117,9 +120,11 @@ class Coverage:
     @property
     def complete(self) -> bool:
         """Every schedule with up to BOUND (2) preemptions ran."""
-        return any(done and bound >= BOUND for bound, _, done in self.bounds)
+        return self.exhaustive or any(done and bound >= BOUND for bound, _, done in self.bounds)
 
     def text(self) -> str:
+        if self.exhaustive:
+            return f"every schedule: {self.schedules:,}, exhaustive"
         parts = []
         shown = [b for b in self.bounds if not (b[2] and any(
             done and other > b[0] for other, _, done in self.bounds))]  # the deepest done
@@ -140,6 +145,7 @@ class Coverage:
                                                          else 0),
                 "bounds": [{"preemptions": b, "schedules": r, "complete": d}
                            for b, r, d in self.bounds],
+                "exhaustive": self.exhaustive,
                 "seconds": round(self.seconds, 3), "text": self.text()}
 
 
@@ -210,7 +216,7 @@ def _scenario_main(sched: Scheduler, scenario: _Scenario, holder: dict[str, Any]
         sched.always = lambda: always(state)
     started = []
     for i, body in enumerate(scenario.threads):
-        sched.point(main, f"start T{i + 1}")
+        sched.point(main, f"start T{i + 1}", keys=())  # starting a thread touches no state
         mt = sched.new_thread(f"T{i + 1}", daemon=False)
         if sched.hb is not None:
             sched.hb.fork(main, mt)
@@ -390,6 +396,8 @@ def _explore(scenario: _Scenario, *, seed: int, runs: int, strategy: str,
         coverage = found.coverage
         total_steps = found.steps
         # The bounded search took the shallow bugs: the portfolio shares the budget with it.
+        # An exhaustive search still leaves the portfolio its share: footprints do not see an
+        # access through a local alias, and the random runs cover for that.
         runs = max(runs - found.runs, runs // 2)
     else:
         coverage = None
@@ -440,10 +448,12 @@ def _bounded_phase(scenario: _Scenario, *, seed: int, budget: int, started: floa
     steps = 0
     spent = 0
     for bound in bounds:
-        runs, done, used, result = _bounded_search(scenario, bound, budget - spent)
+        search = Search()
+        runs, done, used, result = _bounded_search(scenario, bound, budget - spent, search)
         spent += runs
         steps += used
         coverage.bounds.append((bound, runs, done))
+        coverage.exhaustive = done and not search.cut
         coverage.seconds = time.perf_counter() - started
         if result is not None:
             failure = _confirm_and_explain(
@@ -453,30 +463,34 @@ def _bounded_phase(scenario: _Scenario, *, seed: int, budget: int, started: floa
                 runs=budget, shrink=True, coverage=coverage)
             return Exploration(False, spent, failure, steps, time.perf_counter() - started,
                            "bounded", [], coverage)
-        if not done or spent >= budget:
+        if not done or spent >= budget or coverage.exhaustive:
             break
     return Exploration(True, spent, None, steps, time.perf_counter() - started, "bounded", [],
                    coverage)
 
 
-def _bounded_search(scenario: _Scenario, bound: int, budget: int
+def _bounded_search(scenario: _Scenario, bound: int, budget: int, search: Search
                     ) -> tuple[int, bool, int, ScheduleRun | None]:
-    """Depth-first search over schedules: (runs, complete, steps, the failing run)."""
+    """Depth-first search over schedules: (runs, complete, steps, the failing run).
+    `search.cut` ends False when the bound left no schedule out: the search was exhaustive."""
     path: list[Node] = []
     runs = 0
     steps = 0
     reduce = scenario.always is None
     while runs < budget:
-        result = run_once(scenario, Bounded(path, bound, reduce), footprints=True)
+        strategy = Bounded(path, bound, reduce)
+        result = run_once(scenario, strategy, footprints=True)
         runs += 1
         steps += result.steps
+        if strategy.diverged:
+            search.cut = True
         if result.failure is not None:
             return runs, False, steps, result
         pad(path, result.log, result.bases, result.footprints, len(result.log))
         for i, node in enumerate(path):
             if node.footprint is None and i < len(result.footprints):
                 node.footprint = result.footprints[i]
-        if not next_branch(path, bound):
+        if not next_branch(path, bound, search):
             return runs, True, steps, None
     return runs, False, steps, None
 

@@ -123,7 +123,7 @@ class Node:
     """A choice point of the bounded search, as the current branch passes it."""
 
     __slots__ = ("options", "default", "chosen", "preemptions", "base", "sleep", "done",
-                 "footprint")
+                 "footprint", "forced")
 
     def __init__(self, options: list[int], default: int, chosen: int, preemptions: int,
                  base: int, sleep: dict[int, tuple[Footprint, int]]) -> None:
@@ -135,6 +135,7 @@ class Node:
         self.sleep = sleep  # threads whose step here is known to lead nowhere new
         self.done: dict[int, tuple[Footprint, int]] = {}  # explored children, with footprints
         self.footprint: Footprint | None = None  # of the chosen child's step
+        self.forced = False  # chosen by a rule (the spin rule, the fair retry), not searched
 
     def child_sleep(self, footprint: Footprint) -> dict[int, tuple[Footprint, int]]:
         out = {}
@@ -156,6 +157,7 @@ class Bounded(Strategy):
         self.bound = bound
         self.reduce = reduce  # sleep sets; off when an `always` check watches every state
         self.fixed = len(path)  # nodes up to here were chosen by the search
+        self.diverged = False  # the program did not repeat itself along the branch
 
     def pick(self, enabled: list[ManagedThread], current: ManagedThread, choice: int
              ) -> ManagedThread:
@@ -171,7 +173,8 @@ class Bounded(Strategy):
             for t in enabled:
                 if t.index == node.chosen:
                     return t
-            return default  # the program did not repeat itself: the search goes on blindly
+            self.diverged = True  # the program did not repeat itself: the search goes on blindly
+            return default
         parent = self.path[k - 1] if k >= 1 else None
         if parent is not None:
             assert parent.footprint is not None
@@ -200,20 +203,38 @@ def pad(path: list[Node], log: list[tuple[int, int]], bases: list[int],
         before = path[-1].preemptions + (path[-1].chosen != path[-1].default) if path else 0
         node = Node([chosen], default, chosen, before, bases[j] if j < len(bases) else 0, {})
         node.footprint = {ALL: True}
+        node.forced = True
         path.append(node)
 
 
-def next_branch(path: list[Node], bound: int) -> bool:
-    """Backtrack `path` to its deepest node with an option left to explore; False: done."""
+class Search:
+    """Whether a bounded search left anything out: an option the preemption bound skipped,
+    a choice a rule forced, a branch the program did not repeat. When nothing was left out,
+    the search ran every schedule (up to the sleep sets, which skip only orders of
+    commuting steps), so no other strategy can reach a state it did not."""
+
+    __slots__ = ("cut",)
+
+    def __init__(self) -> None:
+        self.cut = False
+
+
+def next_branch(path: list[Node], bound: int, search: Search | None = None) -> bool:
+    """Backtrack `path` to its deepest node with an option left to explore; False: done.
+    `search` learns whether the bound (or a forced choice) left a schedule out."""
     while path:
         node = path[-1]
         if node.footprint is not None:
             node.done[node.chosen] = (node.footprint, node.base)
+        if node.forced and search is not None:
+            search.cut = True
         allowed = node.preemptions < bound
         for t in node.options:
             if t in node.done or t in node.sleep or t == node.chosen:
                 continue
             if t != node.default and not allowed:
+                if search is not None:
+                    search.cut = True
                 continue
             node.chosen = t
             node.footprint = None

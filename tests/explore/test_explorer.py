@@ -376,6 +376,30 @@ def test_a_pass_says_what_the_bounded_search_covered(classic):
     record = coverage.to_dict()
     assert record["complete"] and record["bound"] == 3 and record["schedules"] == sum(
         runs for _, runs, _ in coverage.bounds)
+    # Two locked increments can switch more than three times: the bound left schedules out.
+    assert not coverage.exhaustive and not record["exhaustive"]
+
+
+def test_a_search_that_leaves_no_schedule_out_ends_the_exploration(classic):
+    def setup():
+        return [classic.Tally(), classic.Tally()]
+
+    bodies = [lambda s, i=i: s[i].bump3() for i in range(2)]
+    outcome = explore(setup, bodies, invariant=lambda s: [t.n for t in s] == [3, 3], seed=4)
+    coverage = outcome.coverage
+    assert outcome.ok and coverage.exhaustive and coverage.complete
+    assert coverage.text() == f"every schedule: {coverage.schedules}, exhaustive"
+    assert coverage.to_dict()["exhaustive"]
+    # The random portfolio still runs (footprints miss accesses through a local alias).
+    assert outcome.runs >= 150
+    # No deeper bound is searched once a bound left nothing out.
+    alone = explore(classic.Tally, [lambda t: t.bump3()], invariant=lambda t: t.n == 3)
+    assert alone.ok and alone.coverage.exhaustive and alone.coverage.bounds == [(1, 1, True)]
+    # With a third object the bound leaves schedules out.
+    wider = explore(lambda: [classic.Tally() for _ in range(3)],
+                    [lambda s, i=i: s[i].bump3() for i in range(3)],
+                    invariant=lambda s: [t.n for t in s] == [3, 3, 3], seed=4)
+    assert wider.ok and not wider.coverage.exhaustive
 
 
 def test_steps_on_different_objects_are_not_permuted(classic):
