@@ -4,7 +4,7 @@ Every buggy counter expected to fail `no-lost-updates` is caught under 20 seeds 
 settings; the reference and the other correct counters pass under 25 seeds with 40 schedules
 per scenario (the bounded search, which ignores the seed, under the first), and under 100 seeds
 with the full 300 schedules with GRADER_EXPLORE_FULL=1. GRADER_TEST_SEEDS sets fewer seeds
-(CI runs 3 for the buggy ones and 8 for the correct ones: the check itself is graded under the
+(CI runs 2 for the buggy ones and 7 for the correct ones: the check itself is graded under the
 same seeds in tests/spine/test_counter_solutions.py, and this file runs on three Pythons there).
 """
 
