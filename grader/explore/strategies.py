@@ -210,8 +210,9 @@ def pad(path: list[Node], log: list[tuple[int, int]], bases: list[int],
 class Search:
     """Whether a bounded search left anything out: an option the preemption bound skipped,
     a choice a rule forced, a branch the program did not repeat. When nothing was left out,
-    the search ran every schedule (up to the sleep sets, which skip only orders of
-    commuting steps), so no other strategy can reach a state it did not."""
+    the search ran every schedule up to the sleep sets, which skip only orders of steps whose
+    footprints commute (an access through a local alias is not in a footprint, so the random
+    portfolio still runs after an exhaustive search)."""
 
     __slots__ = ("cut",)
 
