@@ -380,7 +380,7 @@ def test_a_pass_says_what_the_bounded_search_covered(classic):
     assert not coverage.exhaustive and not record["exhaustive"]
 
 
-def test_a_search_that_leaves_no_schedule_out_ends_the_exploration(classic):
+def test_a_search_that_leaves_no_schedule_out_says_so_and_searches_no_deeper_bound(classic):
     def setup():
         return [classic.Tally(), classic.Tally()]
 
