@@ -51,8 +51,10 @@ ENV_REPLAY = "GRADER_REPLAY"
 ENV_MP_START = "GRADER_MP_START"
 #: Test seam: pretend to be another operating system ("macos", "windows").
 ENV_PRETEND_OS = "GRADER_PRETEND_OS"
+#: Benchmark seam: "0" leaves explorations free to move between CPUs (grader.explore.one_cpu).
+ENV_EXPLORE_PIN = "GRADER_EXPLORE_PIN"
 #: The seams that reach the child from the grader's own environment when they are set.
-CHILD_SEAMS = (ENV_MP_START, ENV_PRETEND_OS)
+CHILD_SEAMS = (ENV_MP_START, ENV_PRETEND_OS, ENV_EXPLORE_PIN)
 
 # -- the harness command line ---------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grader import channel, protocol
-from grader.explore import fallback, places, runtime
+from grader.explore import fallback, one_cpu, places, runtime
 from grader.explore.messages import RunFailure
 from grader.explore.places import short_path, source_line
 from grader.explore.runtime import (
@@ -349,8 +349,9 @@ def explore(setup: Callable[[], Any], threads: Sequence[Callable[[Any], Any]], *
     scenario = _Scenario(setup, list(threads), invariant, always, max_steps, name=name)
     random_state = random.getstate()
     try:
-        outcome = _explore(scenario, seed=seed, runs=runs, strategy=strategy, replay=replay,
-                           systematic=systematic)
+        with one_cpu.pinned():  # the threads take turns: on one CPU a hand-off is cheaper
+            outcome = _explore(scenario, seed=seed, runs=runs, strategy=strategy,
+                               replay=replay, systematic=systematic)
         if outcome.coverage is not None:
             EXPLORED.append({"scenario": name, **outcome.coverage.to_dict()})
         return outcome
