@@ -10,14 +10,13 @@ here turns a thread stuck in an unmodelled call into an infrastructure error.
 from __future__ import annotations
 
 import random
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from grader import channel, protocol
-from grader.explore import fallback, one_cpu, places, runtime
+from grader.explore import carriers, fallback, one_cpu, places, runtime
 from grader.explore.messages import RunFailure
 from grader.explore.places import short_path, source_line
 from grader.explore.runtime import (
@@ -221,11 +220,8 @@ def _scenario_main(sched: Scheduler, scenario: _Scenario, holder: dict[str, Any]
         if sched.hb is not None:
             sched.hb.fork(main, mt)
         started.append(mt)
-        os_thread = threading.Thread(
-            target=sched.bootstrap, args=(mt, _bind(body, state)),
-            name=f"grader-explore-T{i + 1}", daemon=True)
-        os_thread.start()
-        holder["os_threads"].append(os_thread)
+        holder["os_threads"].append(carriers.start(
+            sched.bootstrap, (mt, _bind(body, state)), f"grader-explore-T{i + 1}"))
     for mt in started:
         _join(sched, main, mt)
     sched.always = None
@@ -282,11 +278,9 @@ def run_once(scenario: _Scenario, strategy: Strategy, *, record: bool = False,
     # The learner's `random` calls give the same numbers in every run, so a replay replays them.
     random.seed(RANDOM_SEED)
     main = sched.new_thread("main", daemon=False)
-    main_thread = threading.Thread(
-        target=sched.bootstrap, args=(main, lambda: _scenario_main(sched, scenario, holder)),
-        name="grader-explore-main", daemon=True)
-    holder["os_threads"].append(main_thread)
-    main_thread.start()
+    holder["os_threads"].append(carriers.start(
+        sched.bootstrap, (main, lambda: _scenario_main(sched, scenario, holder)),
+        "grader-explore-main"))
     sched.current = main
     main.baton.release()
     watchdog = fallback.Watchdog(sched)
@@ -296,7 +290,7 @@ def run_once(scenario: _Scenario, strategy: Strategy, *, record: bool = False,
         except fallback.LostControl:
             fallback.wait_for_unwinding(holder["os_threads"])
             raise
-    # Learner threads (shim Thread) are tracked by the scheduler; wait for their OS exit too.
+    # Every carrier's job has ended: wait for each to be free for the next run.
     for t in holder["os_threads"]:
         t.join(5.0)
     if sched.footprint is not None and sched.choices:

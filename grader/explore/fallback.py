@@ -111,7 +111,7 @@ class Watchdog:
                          for f in reversed(stack))
 
 
-def wait_for_unwinding(os_threads: Sequence[threading.Thread]) -> None:
+def wait_for_unwinding(os_threads: Sequence[Any]) -> None:
     """Give the abandoned run's threads a bounded time to leave; a thread blocked for good is
     left behind (a daemon thread, blocked in the call that lost control)."""
     deadline = time.monotonic() + UNWIND_SECONDS

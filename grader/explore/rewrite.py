@@ -23,7 +23,7 @@ from grader.explore.places import SITES
 
 # The standard modules an instrumented module gets a shim for (built in `grader.explore.shims`).
 SHIMMED = ("threading", "queue", "time", "_thread", "importlib", "sys", "multiprocessing",
-           "collections")
+           "collections", "_threading_local")
 
 # Site id -> attribute name, for sites that read or write `name.attr` (the race detector's
 # locations are (object, attribute) pairs).

@@ -1,8 +1,10 @@
 """The `threading`, `queue`, `time` (and more) modules an instrumented learner module sees.
 
 Each shim is a module object: the modelled names come from `grader.explore.sync`; every
-other name falls through to the real module (`current_thread`, `get_ident`, `local`, ...,
-which stay correct because managed threads are real threads). The queue shim is CPython's own
+other name falls through to the real module (`current_thread`, `get_ident`, ..., which stay
+correct because managed threads are real threads). `local` is modelled: the OS threads that
+carry the explorer's threads serve one schedule after another (`carriers`), and a value must
+not outlive its schedule. The queue shim is CPython's own
 `queue.py`, run over modelled locks and conditions, with one scheduling point per operation
 and `SimpleQueue` replaced by the pure-Python version. Check code that needs a modelled
 primitive in a scenario imports it from here: `from grader.explore.shims import threading`.
@@ -18,6 +20,7 @@ which `route_standard_library` points at the models.
 from __future__ import annotations
 
 import _thread as _real_thread
+import _threading_local as _real_threading_local
 import functools
 import importlib as _real_importlib
 import inspect
@@ -36,6 +39,7 @@ from grader.explore.sync import clock
 from grader.explore.sync.barrier import Barrier, BrokenBarrierError
 from grader.explore.sync.condition import Condition
 from grader.explore.sync.event import Event
+from grader.explore.sync.local import local
 from grader.explore.sync.locks import Lock, RLock
 from grader.explore.sync.semaphore import BoundedSemaphore, Semaphore
 from grader.explore.sync.thread import Thread, Timer
@@ -56,7 +60,7 @@ def _proxy(name: str, real: ModuleType, names: dict[str, Any]) -> ModuleType:
 threading = _proxy("threading", _real_threading, {
     "Thread": Thread, "Timer": Timer, "Lock": Lock, "RLock": RLock, "Condition": Condition,
     "Semaphore": Semaphore, "BoundedSemaphore": BoundedSemaphore, "Event": Event,
-    "Barrier": Barrier, "BrokenBarrierError": BrokenBarrierError,
+    "Barrier": Barrier, "BrokenBarrierError": BrokenBarrierError, "local": local,
 })
 
 time = _proxy("time", _real_time, {
@@ -175,7 +179,12 @@ _thread = _proxy("_thread", _real_thread, {
     "allocate_lock": Lock, "allocate": Lock,
     "LockType": Lock, "RLock": RLock,
     "start_new_thread": _start_new_thread, "start_new": _start_new_thread,
+    "_local": local,
 })
+
+# CPython's pure-Python local keys on the OS thread's Thread object: the model keys on the
+# managed thread, which is new in every schedule.
+_threading_local = _proxy("_threading_local", _real_threading_local, {"local": local})
 
 
 def _build_multiprocessing() -> ModuleType:
@@ -300,7 +309,7 @@ sys = _Forwarding(_real_sys, {"modules": _ModulesView()})
 
 _MODULES: dict[str, ModuleType] = {
     "threading": threading, "time": time, "queue": queue, "_thread": _thread,
-    "importlib": importlib, "sys": sys,
+    "importlib": importlib, "sys": sys, "_threading_local": _threading_local,
 }
 _LAZY = {"multiprocessing": _build_multiprocessing, "collections": _build_collections}
 
