@@ -10,7 +10,8 @@ went from 2.7 s to 1.6 s.
 What a carried thread must not inherit from the schedule before it, and how it does not:
 - its context variables (`decimal`'s context among them): each job runs in a new
   `contextvars.Context`;
-- its thread name: set for each job;
+- its thread name: set for each job, and attributes code set on `current_thread()` (a
+  hand-made thread-local) are removed;
 - its CPU affinity: each job runs with the affinity of the thread that started it (an
   exploration pins its threads to one CPU, `one_cpu`, and the next one may pick another);
 - its `threading.local` values: instrumented code gets `sync.local.local`, which keeps one
@@ -46,12 +47,16 @@ class _Carrier:
         self.thread.start()
 
     def _loop(self) -> None:
+        own = set(vars(self.thread))  # the Thread object's own attributes, before any job
         while True:
             self.work.acquire()
             job, self.job = self.job, None
             if job is None:
                 return
             function, args, name, affinity = job
+            attributes = vars(self.thread)
+            for key in [k for k in attributes if k not in own]:
+                del attributes[key]  # set on `current_thread()` by an earlier schedule
             self.thread.name = name
             if affinity is not None and affinity != self.affinity:
                 try:

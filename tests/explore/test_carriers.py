@@ -57,6 +57,22 @@ def test_a_module_level_local_starts_empty_in_every_schedule(learner_dir):
     assert all(seen == [None] * 4 for seen in found)
 
 
+def test_attributes_set_on_the_current_thread_do_not_reach_the_next_schedule(learner_dir):
+    write(learner_dir, "tagged", """
+        import threading
+        def tag():
+            me = threading.current_thread()
+            seen = getattr(me, "shard", None)
+            me.shard = [1]
+            return seen
+    """)
+    import tagged
+
+    found = []
+    assert explore(lambda: None, [lambda s: found.append(tagged.tag())] * 2, runs=20).ok
+    assert len(found) >= 40 and set(map(repr, found)) == {"None"}
+
+
 def test_a_local_subclass_is_initialised_once_per_thread_with_its_arguments(learner_dir):
     write(learner_dir, "depth", """
         import threading
