@@ -249,3 +249,19 @@ def test_doctor_reports_every_backend_and_feature_with_a_reason():
     assert {"process", "bwrap", "portable", "cgroup-memory", "cgroup-pids", "cgroup-kill"} <= names
     for row in rows:
         assert isinstance(row["available"], bool) and row["why"]
+
+
+def test_the_bwrap_probe_names_a_package_the_sandbox_cannot_see(monkeypatch):
+    from grader.sandbox import bwrap
+
+    if bwrap._bwrap_path() is None:
+        pytest.skip("bubblewrap is not installed here")
+    bwrap._probe.cache_clear()
+    try:
+        assert bwrap._probe()[0]
+        monkeypatch.setattr(bwrap, "_PROBE", bwrap._PROBE.replace('"yaml"', '"yaml", "no_such_pkg"'))
+        bwrap._probe.cache_clear()
+        ok, why = bwrap._probe()
+    finally:
+        bwrap._probe.cache_clear()
+    assert not ok and "no_such_pkg is not visible in the sandbox" in why
