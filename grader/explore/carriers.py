@@ -14,6 +14,8 @@ What a carried thread must not inherit from the schedule before it, and how it d
   hand-made thread-local) are removed;
 - its CPU affinity: each job runs with the affinity of the thread that started it (an
   exploration pins its threads to one CPU, `one_cpu`, and the next one may pick another);
+- a trace or profile function the code set (`sys.settrace`): put back to the one the
+  carrier started with (coverage's tracer, when coverage is measured);
 - its `threading.local` values: instrumented code gets `sync.local.local`, which keeps one
   dictionary per managed thread (a new one every schedule), not per OS thread.
 
@@ -27,6 +29,7 @@ from __future__ import annotations
 import _thread
 import contextvars
 import os
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -40,7 +43,6 @@ class _Carrier:
         self.work = _thread.allocate_lock()
         self.work.acquire()
         self.job: tuple[Callable[..., Any], tuple[Any, ...], str, Any] | None = None
-        self.affinity: Any = None  # the CPUs this OS thread may run on, as last set
         self.done: Any = None  # the running job's lock, released when it ends
         self.thread = threading.Thread(target=self._loop, name="grader-explore-carrier",
                                        daemon=True)
@@ -48,6 +50,8 @@ class _Carrier:
 
     def _loop(self) -> None:
         own = set(vars(self.thread))  # the Thread object's own attributes, before any job
+        # what a new thread got (coverage's tracer, when coverage is measured)
+        trace, profile = sys.gettrace(), sys.getprofile()
         while True:
             self.work.acquire()
             job, self.job = self.job, None
@@ -58,10 +62,13 @@ class _Carrier:
             for key in [k for k in attributes if k not in own]:
                 del attributes[key]  # set on `current_thread()` by an earlier schedule
             self.thread.name = name
-            if affinity is not None and affinity != self.affinity:
+            if sys.gettrace() is not trace:
+                sys.settrace(trace)
+            if sys.getprofile() is not profile:
+                sys.setprofile(profile)
+            if affinity is not None:  # every time: the code of a job may have changed it
                 try:
                     os.sched_setaffinity(0, affinity)
-                    self.affinity = affinity
                 except OSError:
                     pass
             done = self.done

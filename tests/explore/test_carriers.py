@@ -109,6 +109,29 @@ def test_a_local_outside_an_exploration_is_per_os_thread(learner_dir):
     assert other == [None] and plain.TL.value == "main"
 
 
+def test_a_trace_function_or_an_affinity_set_by_a_schedule_does_not_reach_the_next():
+    can_pin = hasattr(os, "sched_setaffinity") and len(os.sched_getaffinity(0)) > 1
+    allowed = os.sched_getaffinity(0) if can_pin else set()
+    seen = []
+
+    def mine(*args):
+        return None
+
+    def body(state):
+        cpus = os.sched_getaffinity(0) if can_pin else None
+        seen.append((sys.gettrace(), cpus))
+        sys.settrace(mine)
+        if can_pin:  # somewhere this job was not put
+            os.sched_setaffinity(0, set((sorted(allowed - cpus) or sorted(cpus))[:1]))
+
+    assert explore(lambda: None, [body, body], runs=10, seed=1).ok
+    assert len(seen) >= 20
+    traces = {trace for trace, _ in seen}
+    assert mine not in traces and len(traces) == 1
+    if can_pin:
+        assert len({frozenset(cpus) for _, cpus in seen}) == 1
+
+
 def test_context_variables_do_not_cross_schedules():
     var = contextvars.ContextVar("var", default=None)
     seen = []
