@@ -111,12 +111,16 @@ def test_double_forked_setsid_daemon_does_not_survive(limited_sandbox):
             if not more:
                 break  # a daemon died before it said so: the count below tells
             got += more
-        print("main done")
+        print("main done, daemons up:", len(got))
     """))
     assert out.result.exit_code == 0
-    assert "main done" in out.stdout
-    assert out.result.survivors_killed >= 2
+    assert "main done, daemons up: 2" in out.stdout  # both were alive when main ended
     assert out.survivors == []
+    if sb.name != "bwrap":
+        # Without a pid namespace the supervisor is the only one that can kill them. Under
+        # bwrap the kernel kills the namespace's processes when its init exits, racing the
+        # supervisor's own sweep, so how many the supervisor counted is not fixed.
+        assert out.result.survivors_killed >= 2
 
 
 def test_daemon_with_a_clean_environment_does_not_survive(sandbox):
