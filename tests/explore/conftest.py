@@ -13,6 +13,19 @@ from grader.explore.pytest_plugin import explorer  # noqa: F401  (the fixture un
 LEARNER = Path(__file__).parent / "learner"
 
 
+@pytest.fixture
+def learner_dir(tmp_path, monkeypatch):
+    """A fresh submission folder on sys.path, instrumented; modules removed afterwards."""
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    monkeypatch.syspath_prepend(str(folder))
+    instrument.install([str(folder)])
+    before = set(sys.modules)
+    yield folder
+    for name in set(sys.modules) - before:
+        del sys.modules[name]
+
+
 @pytest.fixture(scope="session")
 def classic():
     """tests/explore/learner/classic.py, imported through the instrumenting finder."""

@@ -11,19 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.explore import carriers, explore, instrument
-
-
-@pytest.fixture
-def learner_dir(tmp_path, monkeypatch):
-    folder = tmp_path / "submission"
-    folder.mkdir()
-    monkeypatch.syspath_prepend(str(folder))
-    instrument.install([str(folder)])
-    before = set(sys.modules)
-    yield folder
-    for name in set(sys.modules) - before:
-        del sys.modules[name]
+from grader.explore import carriers, explore
 
 
 def write(folder: Path, name: str, source: str) -> None:

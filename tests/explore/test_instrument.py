@@ -9,25 +9,10 @@ import textwrap
 import threading
 from pathlib import Path
 
-import pytest
-
 from grader.explore import explore, instrument
 from grader.explore.sync.locks import Lock as ModelledLock
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def learner_dir(tmp_path, monkeypatch):
-    """A fresh submission folder on sys.path, instrumented; modules removed afterwards."""
-    folder = tmp_path / "submission"
-    folder.mkdir()
-    monkeypatch.syspath_prepend(str(folder))
-    instrument.install([str(folder)])
-    before = set(sys.modules)
-    yield folder
-    for name in set(sys.modules) - before:
-        del sys.modules[name]
 
 
 def write(folder: Path, name: str, source: str) -> None:
