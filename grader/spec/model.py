@@ -41,6 +41,12 @@ BUILTIN_KINDS = {
     "missing-name",  # the module lacks a class, function or method the exercise asks for
     "output",
     "default",
+    # raised by the checks' library (grader.checks) on a check's behalf
+    "hang",  # a bounded call or a stress run did not return (harness.calls, explore.stress)
+    "leftover",  # a call left a process behind (processes.inspector)
+    "not-plain-data",  # a value is not the plain data asked for (harness.values)
+    "skipped",  # a check skipped itself (the harness)
+    "replay",  # a replayed schedule did not fail again (the explorer)
 }
 
 

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
-from grader.spec import SpecError, json_schema, load_exercise, load_exercise_file, parse_exercise
+from grader.spec import (
+    BUILTIN_KINDS,
+    SpecError,
+    json_schema,
+    load_exercise,
+    load_exercise_file,
+    parse_exercise,
+)
 
 from .conftest import ROOT, exercise_folder, run_grader
 
@@ -135,3 +143,25 @@ def test_an_exercise_can_be_named_by_path(tmp_path):
     copy = tmp_path / "counter"
     shutil.copytree(ROOT / "exercises" / "counter", copy)
     assert load_exercise(str(copy)).folder == copy.resolve()
+
+
+#: A failure kind written as a literal where the child side raises a failure.
+RAISED_KIND = re.compile(
+    r"""(?:CheckFailure|RunFailure|ExplorationFailure|Failure)\(\s*(?:kind\s*=\s*)?["']([a-z][a-z0-9-]*)["']""")
+
+
+def test_every_kind_the_checks_library_raises_is_known_to_the_hint_lint():
+    # `grader validate` refuses a hint for a kind no check produces; the kinds the library
+    # raises on a check's behalf (a bounded call's "hang", a leftover process) count as produced
+    child_side = [ROOT / "grader" / "checks.py", *(ROOT / "grader").glob("harness/*.py"),
+                  *(ROOT / "grader").glob("explore/**/*.py"),
+                  *(ROOT / "grader").glob("processes/*.py")]
+    raised = {kind for path in child_side for kind in RAISED_KIND.findall(path.read_text())}
+    assert {"hang", "leftover", "not-plain-data"} <= raised  # the pattern sees what is there
+    assert raised - BUILTIN_KINDS == set()
+
+
+def test_the_bundled_catalogue_lints_clean():
+    proc = run_grader("validate", str(ROOT / "exercises"), "--no-solutions")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert "problem" not in proc.stdout
