@@ -99,7 +99,8 @@ def grade_timed(
 
     if grade is None:
         from grader.grading import grade_submission as grade
-    options = GradeOptions(seed=None, sandbox=sandbox, machine=machine, exercise_ref=exercise_ref)
+    options = GradeOptions(seed=None, sandbox=sandbox, machine=machine, exercise_ref=exercise_ref,
+                           warm=True)
     started = time.monotonic()
     try:
         result = grade(exercise, path, options)

@@ -166,6 +166,14 @@ class ChildDriver:
             output_bytes=limits.output_kb << 10,
         )
 
+    def _warm(self) -> bool:
+        """Whether this grading's children come from a warm harness (see GradeOptions.warm);
+        GRADER_WARM=1 asks for it in any grading, =0 in none."""
+        from grader.sandbox.warm import ENV_WARM
+
+        wanted = {"1": True, "0": False}.get(os.environ.get(ENV_WARM, ""), self.options.warm)
+        return wanted and self.exercise.family == "threads"
+
     def run(self, checks: list[CheckSpec]) -> None:
         """Run `checks` (in order), restarting children until each one is decided."""
         pending = [c.id for c in checks]
@@ -200,8 +208,13 @@ class ChildDriver:
             label=f"grader-{self.exercise.id}",
             run_dir=child_dir,  # inside the grading's temporary folder: removed with it
         )
+        child = None
+        if self._warm():
+            from grader.sandbox import warm
+
+            child = warm.POOL.start(self.backend, request)  # None: this one runs cold
         try:
-            child = self.backend.start(request)
+            child = child or self.backend.start(request)
         except Exception as exc:  # noqa: BLE001
             raise GradingError(f"the sandbox could not start the submission: {exc}") from exc
         reader = RecordReader()

@@ -35,6 +35,9 @@ class GradeOptions:
     coverage: bool = False  # record which learner lines no check executed
     exercise_ref: str | None = None  # how the user named the exercise (for replay commands)
     extra_env: dict[str, str] = field(default_factory=dict)
+    # thread exercises' children forked by a warm harness that stays up between gradings
+    # (grader.sandbox.warm; bwrap only): for batch, validate and Dask, which grade many
+    warm: bool = False
 
 
 @dataclass

@@ -193,7 +193,7 @@ def validate_exercise(file: Path, runs: int = 10, workers: int = 2, sandbox: str
         try:
             result = grade_submission(exercise, sol.path,
                                       GradeOptions(seed=seed, sandbox=sandbox, only=only,
-                                                   machine=machine))
+                                                   machine=machine, warm=True))
         except GradingError as exc:
             return sol, f"could not be graded: {exc}", time.monotonic() - begin, []
         verdict = judge(result, sol.manifest)

@@ -175,6 +175,7 @@ class SupervisedChild:
         signal_in_exit_code: bool = False,
         wrapper_tasks: int = 0,
         portable: bool = False,
+        socket_channel: bool = False,
     ) -> None:
         self.portable = portable
         self.request = request
@@ -218,7 +219,13 @@ class SupervisedChild:
         env = dict(request.env)
         env[CHANNEL_ENV] = str(CHANNEL_FD)
         env[MARKER_ENV] = self.marker
-        chan_r, chan_w = os.pipe()
+        if socket_channel:  # both ways, with fds (the warm harness's control socket)
+            import socket
+
+            chan_r, chan_w = (s.detach() for s in socket.socketpair(
+                socket.AF_UNIX, socket.SOCK_SEQPACKET))
+        else:
+            chan_r, chan_w = os.pipe()
         report_r, report_w = os.pipe()
         os.set_blocking(chan_r, False)
         config = {

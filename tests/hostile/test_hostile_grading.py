@@ -46,7 +46,9 @@ BUDGET = float(LIMITS["submission_seconds"])
 #: plus the grader's own start-up and teardown
 BUDGET_BOUND = BUDGET + 30
 SECRET_NAME = "GRADER_HOSTILE_TEST_SECRET"
-BACKENDS = ("process", "bwrap")
+#: "bwrap-warm": bwrap with the harness child forked by a warm zygote (GRADER_WARM=1), as
+#: batch, validate and Dask grade thread exercises
+BACKENDS = ("process", "bwrap", "bwrap-warm")
 #: The cases the `portable` backend (macOS's) is graded on here too: one of each kind of
 #: containment it claims (early exits, a setsid daemon, floods, forged output, exit hangs,
 #: writing outside), cheap enough for the CI budget. Timeouts and limits it shares with the
@@ -132,7 +134,7 @@ def _doctor() -> dict[str, dict]:
 
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
-    row = _doctor().get(request.param)
+    row = _doctor().get(request.param.removesuffix("-warm"))
     if row is None or not row["available"]:
         pytest.skip(f"grader doctor: {request.param} unavailable here: "
                     f"{row['why'] if row else 'not listed'}")
@@ -153,10 +155,11 @@ def grade(path: Path, backend: str, *checks: str, token: str = "",
           exercise: str = "counter") -> Graded:
     """`grader check counter PATH --format json --sandbox BACKEND [--check ID]...`."""
     argv = [sys.executable, "-m", "grader", "check", exercise, str(path), "--format", "json",
-            "--sandbox", backend]
+            "--sandbox", backend.removesuffix("-warm")]
     for check in checks:
         argv += ["--check", check]
     env = dict(os.environ)
+    env["GRADER_WARM"] = "1" if backend.endswith("-warm") else "0"
     env[SECRET_NAME] = secret_value(token or "none")
     started = time.monotonic()
     done = subprocess.run(argv, capture_output=True, text=True, timeout=BUDGET_BOUND + 60,
@@ -415,7 +418,7 @@ def test_writing_outside_the_working_folder(backend, token, write, tmp_path):
         assert_contained(graded, token, {"imports": {"passed"}, "increments-add-up": {"failed"}})
         output = graded.result["output"]
         assert output.count("HX-WROTE") + output.count("HX-REFUSED") == len(targets)
-        if backend == "bwrap":
+        if backend.startswith("bwrap"):
             # the host sees none of them; /tmp inside is private (the write lands there and
             # vanishes with the run), the other two are refused
             assert [t for t in targets if t.exists()] == []
@@ -455,7 +458,7 @@ def test_secrets_and_reference_solutions_stay_out_of_reach(backend, token, write
     # output reaches the report with paths cut to file names, like every path in it)
     checks_file, solution = Path(CHECKS_FILE).name, Path(SOLUTION).name
     assert f"HX-READ {checks_file} True" in output
-    if backend == "bwrap":
+    if backend.startswith("bwrap"):
         assert f"HX-READ {solution} False" in output, "reference solutions readable under bwrap"
         assert "HX-PROC-ENVIRON False" in output, "the grader's environment leaked via /proc"
     else:
@@ -506,7 +509,7 @@ def test_connecting_to_the_network(backend, token, write, listener):
     graded = grade(write(source(token, body=body, PORT=port)), backend, "increments-add-up",
                    token=token)
     assert_contained(graded, token, {"imports": {"passed"}, "increments-add-up": {"failed"}})
-    if backend == "bwrap":
+    if backend.startswith("bwrap"):
         assert "HX-NO-NETWORK" in graded.result["output"]
         assert token.encode() not in b"".join(accepted)
     else:
