@@ -148,6 +148,9 @@ class LocalBackend:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+        from grader.sandbox.warm import POOL
+
+        POOL.prune()  # the warm sessions of the pool's threads ended with them
 
 
 # --------------------------------------------------------------------------- the batch

@@ -430,6 +430,7 @@ class WarmPool:
         if (args is None or backend.name != "bwrap" or os.environ.get(ENV_WARM) == "0"
                 or not hasattr(os, "pidfd_open") or not sys.platform.startswith("linux")):
             return None
+        self.prune()
         key = self._key(backend, request, args)
         with self._lock:
             if key in self._failed:
@@ -462,6 +463,17 @@ class WarmPool:
             with self._lock:
                 self._idle.setdefault(key, []).append(session)
         else:
+            session.close()
+
+    def prune(self) -> None:
+        """Close the sessions of threads that have ended. The parent-death signal ended each
+        one with its thread; closing reaps its supervisor, which a learner-style
+        `waitpid(-1)` elsewhere in this process would otherwise reap."""
+        living = {t.ident for t in threading.enumerate()}
+        with self._lock:
+            ended = [key for key in self._idle if key[-1] not in living]
+            sessions = [s for key in ended for s in self._idle.pop(key)]
+        for session in sessions:
             session.close()
 
     def close(self) -> None:

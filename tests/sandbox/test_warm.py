@@ -34,6 +34,8 @@ def _sessions() -> list[warm.WarmSession]:
 
 @pytest.fixture
 def submit(tmp_path: Path):
+    warm.POOL.close()  # sessions other tests in this process left idle are not this test's
+
     def submit(source: str, name: str) -> Path:
         path = tmp_path / name / "counter.py"
         path.parent.mkdir()
@@ -153,3 +155,19 @@ def test_no_session_is_made_for_a_process_exercise_or_when_turned_off(submit, mo
     graded = grade_submission(kv, kv_path, GradeOptions(seed=1, warm=True, only=["imports"]))
     assert _check(graded, "imports").status.value == "passed"
     assert _sessions() == []  # a process exercise: cold
+
+
+def test_the_sessions_of_an_ended_thread_are_closed_and_reaped(submit):
+    import threading
+
+    import psutil
+
+    path = submit(REFERENCE, "alice")
+    worker = threading.Thread(target=lambda: _grade(path))
+    worker.start()
+    worker.join()
+    assert len(_sessions()) == 1  # idle, but dead: the thread that started it has ended
+    warm.POOL.prune()
+    assert _sessions() == []
+    zombies = [p for p in psutil.Process().children() if p.status() == psutil.STATUS_ZOMBIE]
+    assert zombies == [], "a learner-style waitpid(-1) in this process would reap them"
