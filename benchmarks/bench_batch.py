@@ -14,6 +14,8 @@ is really graded. Figures printed:
   gradebook and class report), per submission;
 - the real runs' overhead: wall time x slots minus the summed grading time,
   per submission (idle slots at the end of a run count here too);
+- each -j twice: warm (the default: each slot keeps a warm harness) and cold (GRADER_WARM=0,
+  every harness child started from scratch), the warm harness's baseline in the same run;
 - each real run's wall time per student as a fraction of one cold `grader check` of the
   reference measured in the same run (the issue's target: at most a quarter with -j 2; a
   2-worker LocalCluster within 10% of -j 2).
@@ -36,6 +38,7 @@ sys.path.insert(0, str(REPO))
 
 from grader.grading.batch import BatchOptions, LocalBackend, run_batch  # noqa: E402
 from grader.results import SubmissionResult  # noqa: E402
+from grader.sandbox.warm import ENV_WARM  # noqa: E402
 from grader.spec import load_exercise  # noqa: E402
 
 SOLUTIONS = REPO / "solutions" / "counter"
@@ -110,6 +113,8 @@ def main() -> int:
     parser.add_argument("--jobs", default="1,2", help="comma-separated -j values to time")
     parser.add_argument("--dask", action="store_true", help="also time a 2-worker LocalCluster")
     parser.add_argument("--no-real", action="store_true", help="only the machinery overhead")
+    parser.add_argument("--no-cold", action="store_true",
+                        help="skip the cold baseline (GRADER_WARM=0) of each -j")
     args = parser.parse_args()
     exercise = load_exercise(REPO / "exercises" / "counter")
     root = Path(tempfile.mkdtemp(prefix="bench-batch-"))
@@ -143,15 +148,21 @@ def main() -> int:
         print(f"baseline, same run: one cold `grader check counter` on the reference {cold:.2f} s "
               f"(median of 3); per-student figures below are fractions of it")
         books: dict[str, str] = {}
-        for jobs in [int(j) for j in args.jobs.split(",")]:
+        modes = ["warm"] if args.no_cold else ["warm", "cold"]
+        for jobs, mode in [(int(j), m) for j in args.jobs.split(",") for m in modes]:
+            # cold: every student's harness child started from scratch (GRADER_WARM=0), the
+            # baseline of the warm harness, in the same run
+            if mode == "cold":
+                os.environ[ENV_WARM] = "0"
             backend = LocalBackend(exercise, jobs=jobs)
-            out = root / f"real-{jobs}"
+            out = root / f"real-{jobs}-{mode}"
             wall, summary = timed_batch(exercise, folder, out, backend)
             backend.close()
-            books[f"-j {jobs}"] = grades_of(out / "gradebook.csv")
+            os.environ.pop(ENV_WARM, None)
+            books[f"-j {jobs} {mode}"] = grades_of(out / "gradebook.csv")
             overhead = (wall * jobs - summary.grading_s) / max(1, summary.graded)
             print(
-                f"real grading, -j {jobs}: {summary.graded} graded in {wall:.1f} s = "
+                f"real grading, -j {jobs}, {mode}: {summary.graded} graded in {wall:.1f} s = "
                 f"{60 * summary.graded / wall:.1f} submissions/min; mean grading "
                 f"{summary.grading_s / max(1, summary.graded):.2f} s; slot time not grading "
                 f"{1000 * overhead:.0f} ms per submission; not graded {len(summary.not_graded)}; "

@@ -257,11 +257,14 @@ class WarmRun:
             socket.send_fds(session.sock, [json.dumps(job).encode()], [out_w, err_w, chan_w])
         except OSError as exc:
             session.broken = True
-            self._lost = True
+            self.close()
+            if self.cgroup is not None:
+                self.cgroup.remove()
+            shutil.rmtree(self.run_dir, ignore_errors=True)
             raise SandboxError(f"the warm harness is gone: {exc}") from exc
         finally:
             for fd in (out_w, err_w, chan_w):
-                os.close(fd)
+                os.close(fd)  # the drains end when the run's copies close too
         forked = session._reply(REPLY_SECONDS)
         if not isinstance(forked, dict) or not isinstance(forked.get("forked"), int):
             session.broken = True
