@@ -71,6 +71,14 @@ def test_a_warm_grading_gives_the_cold_grade(solution, submit):
     assert [s.runs for s in _sessions()] == [2], "both warm gradings ran in one session"
 
 
+@pytest.fixture(params=["cgroups", "no-cgroups"])
+def cgroups_or_not(request, monkeypatch):
+    """Where cgroups do not work (no root, no delegation) the zygote alone kills a run."""
+    if request.param == "no-cgroups":
+        monkeypatch.setattr(BACKENDS["bwrap"], "use_cgroups", property(lambda self: False))
+    return request.param
+
+
 LEAVE_BEHIND = '''
 import ctypes, os, subprocess
 for place in ("/tmp/hx-left", "/dev/shm/hx-left", os.path.join(os.getcwd(), "..", "hx-left")):
@@ -105,7 +113,7 @@ print("HX-CLEAN")
 '''
 
 
-def test_nothing_a_run_leaves_reaches_the_next_run(submit):
+def test_nothing_a_run_leaves_reaches_the_next_run(submit, cgroups_or_not):
     token = "hx" + uuid.uuid4().hex[:10]
     mallory = submit(LEAVE_BEHIND.replace("TOKEN", token) + REFERENCE, "mallory")
     alice = submit(FIND_LEFTOVERS.replace("TOKEN", token) + REFERENCE, "alice")
@@ -171,3 +179,24 @@ def test_the_sessions_of_an_ended_thread_are_closed_and_reaped(submit):
     assert _sessions() == []
     zombies = [p for p in psutil.Process().children() if p.status() == psutil.STATUS_ZOMBIE]
     assert zombies == [], "a learner-style waitpid(-1) in this process would reap them"
+
+
+def test_a_run_killed_for_its_time_leaves_the_session_serving(submit, cgroups_or_not):
+    # a constructor that spins (a check that is not under the model), and a daemon beside it
+    stuck = submit(REFERENCE.replace(
+        "class Counter", "import subprocess\n"
+                         "subprocess.Popen(['/bin/sleep', '600'], start_new_session=True)\n"
+                         "class Counter", 1).replace(
+        "    def __init__(self, start: int = 0) -> None:",
+        "    def __init__(self, start: int = 0) -> None:\n        while True:\n            pass",
+        1), "stuck")
+    assert "while True" in stuck.read_text()
+    quick = COUNTER.model_copy(update={"limits": COUNTER.limits.model_copy(
+        update={"check_seconds": 3})})
+    graded = grade_submission(quick, stuck, GradeOptions(seed=1, warm=True,
+                                                         only=["starts-at-start"]))
+    assert _check(graded, "starts-at-start").status.value == "timeout"
+    honest = grade_submission(quick, submit(REFERENCE, "alice"),
+                              GradeOptions(seed=1, warm=True, only=["starts-at-start"]))
+    assert honest.passed
+    assert [s.runs for s in _sessions()] == [2], "the session outlived the stuck run"
