@@ -224,6 +224,7 @@ class WarmRun:
         self._result: RunResult | None = None
         self._lost = False
         self.release: Any = None  # set by the pool: gives the session back after close()
+        self._main: psutil.Process | None = None
         self.started = time.monotonic()
         self.workdir = Path(request.workdir).resolve()
         self.job_dir = session.dir / "run"
@@ -273,12 +274,13 @@ class WarmRun:
             return
         try:
             self.pid = session._find(session.zygote, forked["forked"])
+            self._main = psutil.Process(self.pid)  # its start time guards against pid reuse
             if self.cgroup is not None:
                 for procs in self.cgroup.procs_files():
                     with open(procs, "w") as f:
                         f.write(str(self.pid))
             session.sock.send(b"go")
-        except (OSError, SandboxError):
+        except (OSError, SandboxError, psutil.Error):
             session.broken = True
             self._lost = True
             try:
@@ -316,8 +318,14 @@ class WarmRun:
             return self._result
         deadline = self.started + self.limits.wall_seconds
         hard: float | None = None
+        ended: float | None = None  # when the run's main process was first seen gone
         while not self.poll():
             now = time.monotonic()
+            if ended is None and not self._main_alive():
+                ended = now
+            if ended is not None and now - ended > REPLY_SECONDS:
+                self._lost = True  # the run is over and the zygote says nothing (stopped?)
+                break
             if hard is None and (self.kill_reason is not None or now >= deadline):
                 if self.kill_reason is None:
                     self.kill("wall-clock")
@@ -334,6 +342,16 @@ class WarmRun:
         if self.session.broken:
             self.session.close()
         return self._result
+
+    def _main_alive(self) -> bool:
+        """Whether the run's main process still runs (a zombie the zygote has not reaped has
+        ended too)."""
+        if self._main is None:
+            return True  # never found: the zygote's report (or the wall clock) decides
+        try:
+            return self._main.status() != psutil.STATUS_ZOMBIE
+        except psutil.Error:
+            return False
 
     def close(self) -> None:
         fd, self.channel_fd = self.channel_fd, -1

@@ -200,3 +200,19 @@ def test_a_run_killed_for_its_time_leaves_the_session_serving(submit, cgroups_or
                               GradeOptions(seed=1, warm=True, only=["starts-at-start"]))
     assert honest.passed
     assert [s.runs for s in _sessions()] == [2], "the session outlived the stuck run"
+
+
+def test_a_run_that_stops_the_zygote_costs_it_seconds_not_its_grade(submit):
+    # Stopped, the zygote cannot report the run's end: once the run's main process has ended,
+    # the session is given up after REPLY_SECONDS instead of after the whole wall clock.
+    import time
+
+    frozen = submit(REFERENCE.replace(
+        "class Counter", "import os, signal\nos.kill(os.getppid(), signal.SIGSTOP)\n"
+                         "class Counter", 1), "frozen")
+    started = time.monotonic()
+    graded = _grade(frozen)
+    took = time.monotonic() - started
+    assert _verdicts(graded) == _verdicts(_grade(frozen, warm_=False))
+    assert took < 3 * warm.REPLY_SECONDS + 10, f"took {took:.0f} s"
+    assert _grade(submit(REFERENCE, "alice")).score == COUNTER.max_score
