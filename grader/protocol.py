@@ -75,6 +75,13 @@ def harness_argv(python: str, checks_dir: str, checks: list[str], *, plugins: li
     return argv
 
 
+def harness_args(argv: list[str]) -> list[str] | None:
+    """The harness's own arguments in a command `harness_argv` wrote (None for any other)."""
+    if len(argv) >= 5 and argv[1:4] == ["-s", "-m", HARNESS_MODULE]:
+        return argv[4:]
+    return None
+
+
 # -- check ids ------------------------------------------------------------------------------
 
 #: The built-in check that imports the learner's module (run by the harness itself).

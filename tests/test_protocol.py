@@ -128,6 +128,9 @@ def test_the_harness_command_line_is_what_the_harness_parses():
     parsed = runner.parse_args(argv[4:])
     assert parsed.only == "imports,no-lost-updates" and parsed.coverage
     assert parsed.plugin == [protocol.EXPLORER_PLUGIN]
+    # and the warm harness reads the same words back out of it
+    assert protocol.harness_args(argv) == argv[4:]
+    assert protocol.harness_args(["python3", "-c", "pass", "x", "y"]) is None
 
 
 @pytest.mark.parametrize("replay", [

@@ -46,6 +46,11 @@ PR_SET_CHILD_SUBREAPER = 36
 MESSAGE = 1 << 16
 SCAN_INTERVAL = 0.2  # seconds between process scans while a job runs (processes_seen)
 WIPED = ("/tmp", "/dev/shm")
+#: Rounds of SIGKILL-and-reap before giving up on a process that will not die (one in
+#: uninterruptible sleep), as the supervisor's own teardown does; a short pause between them
+#: lets the killed finish dying before the next look.
+KILL_ROUNDS = 400
+KILL_PAUSE = 0.005
 
 
 def _prctl(option: int, value: int) -> None:
@@ -77,7 +82,7 @@ def _pids() -> set[int]:
 def _kill_all_but_me() -> int:
     """SIGKILL every process of the sandbox but bwrap's init and this one; reap them."""
     me, killed = os.getpid(), 0
-    for _ in range(400):
+    for _ in range(KILL_ROUNDS):
         others = _pids() - {1, me}
         if not others:
             break
@@ -87,7 +92,7 @@ def _kill_all_but_me() -> int:
         except ProcessLookupError:
             pass
         _reap()
-        time.sleep(0.005)
+        time.sleep(KILL_PAUSE)
     _reap()
     return killed
 

@@ -62,15 +62,9 @@ REPLY_SECONDS = 10.0  # for the zygote to fork, or to report once a run has ende
 GRACE_SECONDS = 3.0
 SESSION_SECONDS = 7 * 24 * 3600.0  # a session's own wall clock and CPU: only its runs' count
 CHUNK = 1 << 16
-#: Set to 0 to grade every run cold (to compare, or to rule the warm harness out).
+#: 0: every run cold (to compare, or to rule the warm harness out); 1: warm in any grading,
+#: `grader check` too. Read where a grading decides (grading.driver).
 ENV_WARM = "GRADER_WARM"
-
-
-def _harness_args(argv: list[str]) -> list[str] | None:
-    """The harness's own arguments, if `argv` is `python -s -m grader.harness ARGS`."""
-    if len(argv) >= 5 and argv[1:4] == ["-s", "-m", protocol.HARNESS_MODULE]:
-        return argv[4:]
-    return None
 
 
 def _zygote_args(args: list[str]) -> list[str]:
@@ -190,11 +184,8 @@ class WarmSession:
     def alive(self) -> bool:
         return not self.broken and not self.child.poll()
 
-    def start(self, request: SandboxRequest) -> WarmRun:
-        """Fork one run for `request` (whose argv is a harness command line)."""
-        args = _harness_args(request.argv)
-        if args is None:
-            raise SandboxError("the warm harness runs only the grading harness")
+    def start(self, request: SandboxRequest, args: list[str]) -> WarmRun:
+        """Fork one run for `request`, whose harness arguments are `args`."""
         self.runs += 1
         return WarmRun(self, request, args)
 
@@ -447,8 +438,8 @@ class WarmPool:
 
     def start(self, backend: Any, request: SandboxRequest) -> WarmRun | None:
         """A warm run of `request`, or None where this request cannot have one (run it cold)."""
-        args = _harness_args(request.argv)
-        if (args is None or backend.name != "bwrap" or os.environ.get(ENV_WARM) == "0"
+        args = protocol.harness_args(request.argv)
+        if (args is None or backend.name != "bwrap"
                 or not hasattr(os, "pidfd_open") or not sys.platform.startswith("linux")):
             return None
         self.prune()
@@ -472,7 +463,7 @@ class WarmPool:
                     self._failed.add(key)
                 return None
         try:
-            run = session.start(request)
+            run = session.start(request, args)
         except (SandboxError, OSError):
             session.close()
             return None
