@@ -33,6 +33,10 @@ def falsy(item: int) -> object:
     return FALSY[item % len(FALSY)]
 
 
+def identity(item: object) -> object:
+    return item
+
+
 def times(item: int, k: int = 2) -> int:
     return item * k
 

@@ -1,4 +1,5 @@
-"""Checks for `pipeline`: order, one process per stage, large items, failing and dying stages, reaping.
+"""Checks for `pipeline`: order, any item (None, empty, none at all), one process per stage, large items,
+failing and dying stages, reaping.
 
 Every call into the learner's `run_pipeline` runs under a deadline: a pipeline
 that deadlocks is reported as such (its processes are killed) instead of
@@ -26,6 +27,11 @@ from grader.checks import (
 
 #: a correct pipeline needs well under 2 s here; the deadline grows with the measured load
 DEADLINE_S = 12.0
+
+#: numbers in an error message that are not a stage's index: exit codes, signals, items, pids
+NOT_A_STAGE = re.compile(
+    r"(?i)\b(?:exit(?:ed|s)?(?:\s+with)?(?:\s*(?:code|status))?|exitcode|return\s*code|"
+    r"returncode|status|code|signal|sig[a-z]*|item|pid)\s*[:=#(]?\s*-?\d+")
 
 #: what a leftover's message advises
 ADVICE = "Join (or waitpid) every child before returning or raising."
@@ -66,6 +72,19 @@ def test_order_kept(submission: ModuleType, rng: Any) -> None:
         shown = got[:5] if isinstance(got, list) else got
         assert got == want, (f"100 items through 3 stages: expected {want[:5]}... "
                              f"but got {shown!r}...")
+
+
+def test_any_items(submission: ModuleType, rng: Any) -> None:
+    # falsy items are items: None, 0, "", False, [] and () travel between stages and back
+    count = rng.randrange(12, 25)
+    got = _run(submission, [tasks.falsy, tasks.identity], list(range(count)))
+    want = [tasks.FALSY[i % len(tasks.FALSY)] for i in range(count)]
+    assert got == want, (f"{count} items through 2 stages, the first turning item i into "
+                         f"{', '.join(map(repr, tasks.FALSY))} (by i % 6) and the second passing "
+                         f"them on: expected {want[:7]!r}..., but got {got!r}. An item that is "
+                         "None, 0 or empty is an item like any other, not the end of the stream.")
+    got = _run(submission, [partial(tasks.add, n=1), tasks.identity], [])
+    assert got == [], f"No items through 2 stages: expected [], but got {got!r}."
 
 
 def test_process_per_stage(submission: ModuleType) -> None:
@@ -131,7 +150,13 @@ def _expect_runtime_error(submission: ModuleType, stages: list, items: list, sta
         else:
             raise CheckFailure("no-error", f"When {what}, run_pipeline returned normally "
                                            "instead of raising RuntimeError.")
-    if not re.search(rf"(?<!\d){stage}(?!\d)", message):
+    # the stage's index, not a number that is an exit code, a signal or an item ("stage 2
+    # died (exit code 1)" does not name stage 1)
+    named = message
+    for needed in must_mention:
+        named = named.replace(needed, " ")
+    named = NOT_A_STAGE.sub(" ", named)
+    if not re.search(rf"(?<!\d){stage}(?!\d)", named):
         raise CheckFailure("error-message", f"When {what}, the RuntimeError should name the "
                                             f"stage's index {stage}; its message was "
                                             f"{message!r}.")
