@@ -80,7 +80,7 @@ if TYPE_CHECKING:
         run_clients,
     )
     from grader.processes.inspector import ProcessWatch
-    from grader.processes.server_launch import ServerDied, ServerHandle, launch
+    from grader.processes.server_launch import SERVE_RETURNED, ServerDied, ServerHandle, launch
 
 # name -> (module, attribute); attribute None means the module itself
 _LAZY: dict[str, tuple[str, str | None]] = {
@@ -105,6 +105,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "launch": ("grader.processes.server_launch", "launch"),
     "ServerHandle": ("grader.processes.server_launch", "ServerHandle"),
     "ServerDied": ("grader.processes.server_launch", "ServerDied"),
+    "SERVE_RETURNED": ("grader.processes.server_launch", "SERVE_RETURNED"),
     "KVClient": ("grader.processes.chaos", "KVClient"),
     "ChunkingProxy": ("grader.processes.chaos", "ChunkingProxy"),
     "connect": ("grader.processes.chaos", "connect"),
@@ -115,7 +116,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
 }
 
 __all__ = [
-    "Call", "CheckFailure", "ChunkingProxy", "ExplorationFailure", "Explorer",
+    "Call", "CheckFailure", "SERVE_RETURNED", "ChunkingProxy", "ExplorationFailure", "Explorer",
     "InfrastructureError", "KVClient", "Overran", "ProcessWatch", "ServerClosed", "ServerDied",
     "ServerHandle", "ServerSilent", "StressOutcome", "call_alone", "call_with_deadline",
     "call_within",

@@ -26,6 +26,11 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+#: The exit code of a server started in mode "call" whose `serve` returned. Any other code
+#: (0 included) means the process ended some other way: `serve` raised, or ended the process
+#: itself (`os._exit(0)` or `sys.exit` inside it) instead of returning.
+SERVE_RETURNED = 75
+
 _BOOTSTRAP = r"""
 import os, random, sys, threading, time, traceback
 grader_root, folder, entry, mode, sock_path, widen = sys.argv[1:7]
@@ -61,8 +66,8 @@ except BaseException:
     sys.stdout.flush(); sys.stderr.flush()
     os._exit(1)
 sys.stdout.flush(); sys.stderr.flush()
-os._exit(0)  # serve returned: lingering non-daemon threads must not keep the process
-"""
+os._exit(SERVE_RETURNED)  # lingering non-daemon threads must not keep the process
+""".replace("SERVE_RETURNED", str(SERVE_RETURNED))
 
 
 class ServerDied(RuntimeError):
@@ -120,7 +125,8 @@ class ServerHandle:
                            f"{deadline_s:.0f}s")
 
     def wait_exit(self, timeout_s: float) -> int | None:
-        """The server's exit code, or None if it still runs after `timeout_s`."""
+        """The server's exit code, or None if it still runs after `timeout_s` (in mode
+        "call", `SERVE_RETURNED` when `serve` returned)."""
         try:
             return self.proc.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:

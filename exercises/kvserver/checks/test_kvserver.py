@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from grader.checks import (
+    SERVE_RETURNED,
     CheckFailure,
     KVClient,
     ServerClosed,
@@ -31,6 +32,7 @@ from grader.checks import (
 
 START_S = 15.0  # the idle-machine floor of a server's start-up
 REPLY_S = 10.0  # generous: a loaded 2-core machine must never fail a correct server
+IDLE_SILENT, IDLE_PARTIAL = 40, 23  # idle connections while one client works: 64 at once
 
 
 def _start(submission_dir: Path, mode: str = "call",
@@ -112,6 +114,10 @@ def test_incr_rules(server: ServerHandle) -> None:
                 'an incr with "by": 1.5 (a float is not an integer)')
         _expect(c, {"op": "get", "key": "n"}, {"ok": True, "value": -2},
                 "a get after rejected incr requests (they must change nothing)")
+        _expect(c, {"op": "incr", "key": "fresh", "by": "1"}, {"ok": False, "error": "bad request"},
+                'an incr of a missing key with "by": "1"')
+        _expect(c, {"op": "get", "key": "fresh"}, {"ok": False, "error": "missing"},
+                "a get of the key a rejected incr named (a bad request creates nothing)")
         for key, value, shown in (("t", True, "true"), ("f", 2.5, "2.5"), ("z", 3.0, "3.0")):
             _expect(c, {"op": "set", "key": key, "value": value}, {"ok": True},
                     f"a set of {shown}")
@@ -135,6 +141,8 @@ def test_bad_request(server: ServerHandle) -> None:
         (b'{"op": "get", "key": 7}\n', "a get whose key is a number (keys are strings)"),
         (b'{"op": "set", "key": ["k"], "value": 1}\n', "a set whose key is a list"),
         (b'{"op": "set", "key": "novalue"}\n', "a set without a value"),
+        (b'{"op": "incr", "key": 5, "by": 1}\n', "an incr whose key is a number"),
+        (b'{"op": "incr", "key": "noby"}\n', "an incr without a by"),
     ]
     with KVClient(server.sock_path) as c:
         for raw, what in bad:
@@ -146,6 +154,8 @@ def test_bad_request(server: ServerHandle) -> None:
                 "a get sent after blank lines (blank lines get no response)")
         _expect(c, {"op": "get", "key": "novalue"}, {"ok": False, "error": "missing"},
                 "a get of the key whose set had no value (a bad request changes nothing)")
+        _expect(c, {"op": "get", "key": "noby"}, {"ok": False, "error": "missing"},
+                "a get of the key whose incr had no by (a bad request changes nothing)")
 
 
 def test_split_requests(server: ServerHandle, rng: random.Random) -> None:
@@ -259,7 +269,10 @@ def test_partial_line_dropped(server: ServerHandle) -> None:
 
 
 def test_idle_client(server: ServerHandle) -> None:
-    with idle_clients(server.sock_path, 3), idle_clients(server.sock_path, 2, partial=b'{"op":'):
+    # 63 idle connections and one busy one: the 64 clients at once the server must take, more
+    # than any fixed pool of handler threads short of that (a pool of 8 or 16 serves none here)
+    with idle_clients(server.sock_path, IDLE_SILENT), \
+            idle_clients(server.sock_path, IDLE_PARTIAL, partial=b'{"op":'):
         with KVClient(server.sock_path) as c:
             start = time.monotonic()
             for i in range(5):
@@ -365,9 +378,15 @@ def test_shutdown(submission_dir: Path) -> None:
             raise CheckFailure("shutdown", f"After answering shutdown, serve() did not return "
                                            f"within {REPLY_S:.0f}s (another client was still "
                                            "connected, idle).")
-        if code != 0:
-            raise CheckFailure("shutdown", f"serve() raised after shutdown: "
-                                           f"{server.output()[-400:]}")
+        if code != SERVE_RETURNED:
+            output = server.output()[-400:]
+            if "Traceback" in output:
+                raise CheckFailure("shutdown", f"serve() raised after shutdown: {output}")
+            raise CheckFailure("shutdown", f"After shutdown, serve() ended the whole process "
+                                           f"(exit code {code}) instead of returning to its "
+                                           "caller: close the listening socket, remove the "
+                                           "socket file and return from serve(); leave "
+                                           "exiting to whoever called it.")
         if os.path.exists(sock_path):
             raise CheckFailure("socket-file", f"serve() returned but left the socket file "
                                               f"{os.path.basename(sock_path)} behind.")
