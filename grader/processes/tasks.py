@@ -143,6 +143,16 @@ def fail_first(item: tuple[int, float]) -> int:
     return i
 
 
+def fail_at(item: tuple[int, int, float, float]) -> int:
+    """`(i, bad, seconds, first_s)`: item `bad` raises ValueError at once; item 0 sleeps
+    `first_s` and the others `seconds`; each returns i."""
+    i, bad, seconds, first_s = item
+    if i == bad:
+        raise ValueError(f"item {bad} is refused")
+    time.sleep(first_s if i == 0 else seconds)
+    return i
+
+
 def occupy(folder: str, seconds: float, _item: object = None) -> int:
     """Mark this task as running for `seconds`; return how many tasks were running at the end.
 

@@ -77,6 +77,12 @@ def test_order_kept(submission: ModuleType) -> None:
     if got != want:
         raise CheckFailure("order", f"Results must be in input order {want[:4]}..., even when "
                                     f"a later item finishes first; got {str(got)[:100]}.")
+    # items that are equal, or that cannot be hashed, are still one result each, in place
+    items = [[k % 3] for k in range(8)] + [{"k": 1}, {"k": 1}, [], []]
+    got = _pmap(submission, tasks.identity, items, 2)
+    assert got == items, (f"pmap(identity, {items!r}) should return the items as they were "
+                          f"(lists and dicts, some equal to others), but returned {got!r:.160}. "
+                          "A result belongs to a position, not to an item's value.")
 
 
 def test_runs_in_children(submission: ModuleType) -> None:
@@ -173,6 +179,31 @@ def test_stops_on_error(submission: ModuleType) -> None:
             raise CheckFailure("no-error", "When fn raises for item 0, pmap returned normally.")
         elapsed = time.monotonic() - start
     watch.require_no_leftovers(f"Right after pmap raised ({elapsed:.1f}s after the call)", ADVICE)
+    # a later item fails while item 0 is still running (30 s): pmap must not wait for item 0's
+    # result to notice. Item 7 is in the second worker's share under any static split of 12
+    # items between 2 workers (halves, or odd and even), and after about 3 s under a queue.
+    bad, first_s = 7, 30.0
+    items = [(i, bad, 0.5, first_s) for i in range(12)]
+    with ProcessWatch() as watch:
+        start = time.monotonic()
+        try:
+            _pmap(submission, tasks.fail_at, items, 2, watch=watch, deadline_s=15)
+        except CheckFailure as failure:
+            if failure.kind == "deadlock":
+                raise CheckFailure(
+                    "not-stopped", f"fn raised for item {bad} while item 0 was still running "
+                    f"(it takes {first_s:.0f} s), and pmap went on waiting for item 0 instead "
+                    "of stopping: an error must be noticed when it arrives, whichever item it "
+                    "is, not when the results before it are in.") from None
+            raise
+        except Exception:
+            pass
+        else:
+            raise CheckFailure("no-error", f"When fn raises for item {bad}, pmap returned "
+                                           "normally.")
+        elapsed = time.monotonic() - start
+    watch.require_no_leftovers(f"Right after pmap raised for item {bad} ({elapsed:.1f}s after "
+                               "the call)", ADVICE)
 
 
 def test_nothing_left(submission: ModuleType) -> None:
