@@ -89,6 +89,13 @@ def hang_stubbornly(seconds: float = 60.0) -> None:
             pass
 
 
+def hang_ignoring_sigterm(seconds: float = 60.0) -> None:
+    """Hang like `hang` with SIGTERM ignored: `terminate()` does not stop this task, only a
+    kill (SIGKILL) does, as the contract's "its worker is killed" says."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    hang(seconds)
+
+
 def spin(seconds: float = 60.0) -> None:
     """Burn CPU for `seconds` of wall time: a hang that a sleeping-only watchdog would miss."""
     deadline = time.monotonic() + seconds

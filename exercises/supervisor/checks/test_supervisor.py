@@ -171,16 +171,31 @@ def test_crashes(submission: ModuleType) -> None:
 def test_timeouts(submission: ModuleType, scratch: Path) -> None:
     log = str(scratch / "hang.log")
     task_list = [(faults.counted_hang, (log, 60.0)), (faults.slow_value, ("quick", 0.05)),
-                 (faults.spin, (60.0,)), (faults.hang_stubbornly, (60.0,))]
+                 (faults.spin, (60.0,)), (faults.hang_stubbornly, (60.0,)),
+                 (faults.hang_ignoring_sigterm, (60.0,))]
     with ProcessWatch() as watch:
         got = _run(submission, task_list, watch=watch, workers=4, timeout=1.0, retries=0)
-    _expect(got, [("timeout", None), ("ok", "quick"), ("timeout", None), ("timeout", None)],
+    _expect(got, [("timeout", None), ("ok", "quick"), ("timeout", None), ("timeout", None),
+                  ("timeout", None)],
             ["sleeps for a minute", "returns after 0.05 s", "spins the CPU for a minute",
-             "sleeps for a minute and catches every exception raised into it"],
+             "sleeps for a minute and catches every exception raised into it",
+             "ignores SIGTERM and sleeps for a minute (terminate() does not stop it; a kill "
+             "does)"],
             "Tasks with timeout=1.0")
     watch.require_no_leftovers("After tasks timed out")
     got = _run(submission, [(faults.slow_value, ("in time", 0.3))], workers=1, timeout=5.0)
     _expect(got, [("ok", "in time")], ["takes 0.3 s"], "A task well inside timeout=5")
+    # each task's clock starts with that task: three tasks that each take 0.4 of the timeout,
+    # one after another (in one worker, if workers are reused), are all in time
+    timeout = short_timeout(1.5, 50)
+    each = round(timeout * 0.4, 2)
+    got = _run(submission, [(faults.slow_value, (f"task {k}", each)) for k in range(3)],
+               workers=1, timeout=timeout, retries=0)
+    _expect(got, [("ok", f"task {k}") for k in range(3)],
+            [f"takes {each:g} s and runs {('first', 'second', 'third')[k]} of three, with "
+             "workers=1" for k in range(3)],
+            f"Tasks with timeout={timeout:g} (each task's time counts from its own start, not "
+            "from the first task a reused worker ran)")
     # the timeout counts from the task's start: workers that take long to start up are fine
     timeout = short_timeout(1.2, 40)
     with slow_start(timeout + 1.0):
