@@ -76,8 +76,20 @@ def test_edge_cases(submission):
     assert bank.transfer(0, 1, 0) is True, "An amount of 0 must succeed."
     assert _balances(bank, 2) == [5, 0], f"An amount of 0 must move nothing, got {_balances(bank, 2)}."
     assert bank.total() == 5, f"total() must be 5, got {bank.total()}."
+    # a second bank is a bank of its own: nothing of one is shared with the other
+    other = submission.Bank([100, 0, 7])
+    assert other.transfer(0, 1, 60) is True, "transfer(0, 1, 60) on Bank([100, 0, 7]) must succeed."
+    assert _balances(other, 3) == [40, 60, 7] and _balances(bank, 2) == [5, 0], (
+        f"After Bank([5, 0]) and then Bank([100, 0, 7]) and a transfer of 60 in the second, the "
+        f"first should hold [5, 0] and the second [40, 60, 7], but they hold "
+        f"{_balances(bank, 2)} and {_balances(other, 3)}: state kept on the class is shared by "
+        "every bank; keep it on the instance (self.…).")
+    assert bank.total() == 5 and other.total() == 107, (
+        f"total() of the two banks should be 5 and 107, but it was {bank.total()} and "
+        f"{other.total()}.")
 
 
+@under_model  # a bad call that leaves a lock or a gate held is named at once, as a deadlock
 def test_bad_transfers_raise(submission):
     bank = submission.Bank([10, 10, 10])
     calls = [
@@ -111,6 +123,11 @@ def test_bad_transfers_raise(submission):
             f"{text} raised ValueError but the balances changed to {after}; they must stay "
             f"[10, 10, 10]."
         )
+    # after every refused call the bank still works: nothing was left half done
+    assert bank.total() == 30, f"After the refused calls, total() must be 30, got {bank.total()}."
+    assert bank.transfer(0, 1, 4) is True and _balances(bank, 3) == [6, 14, 10], (
+        f"After the refused calls, transfer(0, 1, 4) must succeed and leave [6, 14, 10]; the "
+        f"balances are {_balances(bank, 3)}.")
 
 
 # -- interleavings (explorer) ---------------------------------------------------------

@@ -69,7 +69,10 @@ def test_no_lost_updates(submission, explorer, rng):
     # Small scenarios, so that every interleaving that matters is within the explorer's reach;
     # two threads with one and with two increments each, then 3 and 3 or 4 threads (from the
     # seed) with increments of mixed signs racing, every step from -3 to 3 in one of them.
-    scenarios = [(2, [1]), (2, [1, 1])]
+    # The second adds a big step (4 to 999, either sign, from the seed): a counter with a
+    # "bulk" path for big steps races there.
+    big = rng.choice((-1, 1)) * rng.randrange(4, 1000)
+    scenarios = [(2, [1]), (2, [1, big])]
     for steps in _mixed_steps(rng):
         scenarios.append((len(steps), *([n] for n in steps)))
     for threads, *plans in scenarios:
