@@ -39,6 +39,7 @@ Processes and workers (process exercises; see docs/process-tools.md)
     faults                               module: picklable tasks that kill a worker every way
     launch(dir, entry, ...) -> ServerHandle   start a learner's server in a child
     ServerHandle, ServerDied             the running server; it exited when it must not have
+    SERVE_RETURNED                       the exit code of a server whose serve() returned
     KVClient, ServerClosed, ServerSilent  a kvserver client; the server hung up; it said nothing
     idle_clients, run_clients            many clients at once: idle ones, or running a session
     connect(path), ChunkingProxy         a raw socket to the server; a proxy that re-chunks bytes

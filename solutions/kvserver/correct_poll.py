@@ -1,7 +1,5 @@
 # expect: pass
-# One thread, select.poll on raw file descriptors with os.read/os.write (no socket.recv), a byte
-# buffer in and a byte buffer out per connection; POLLOUT is asked for only while answers wait,
-# and a connection stops being read while more than 1 MiB of its answers are unsent.
+# why: One thread, select.poll on raw file descriptors with os.read/os.write (no socket.recv), a byte buffer in and a byte buffer out per connection; POLLOUT is asked for only while answers wait, and a connection stops being read while more than 1 MiB of its answers are unsent.
 import errno
 import json
 import os

@@ -1,7 +1,5 @@
 # expect: pass
-# os.fork per stage joined by socketpairs; the caller is single-threaded: a selectors loop writes
-# the input without blocking, reads the output in chunks with its own frame buffer, and watches
-# every stage through a pidfd. Children close every descriptor that is not theirs.
+# why: os.fork per stage joined by socketpairs; the caller is single-threaded: a selectors loop writes the input without blocking, reads the output in chunks with its own frame buffer, and watches every stage through a pidfd. Children close every descriptor that is not theirs.
 import os
 import pickle
 import selectors

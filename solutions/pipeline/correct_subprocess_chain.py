@@ -1,8 +1,5 @@
 # expect: pass
-# Every stage is a `python -c` subprocess; stage i's stdout is wired straight into stage i+1's
-# stdin (a shell-style pipeline). Frames are length-prefixed pickles; a stage gets its function
-# as a base64 pickle on its command line. A writer thread feeds stdin of stage 0 while the caller
-# reads the last stdout; deaths are told apart from exit statuses afterwards.
+# why: Every stage is a `python -c` subprocess; stage i's stdout is wired straight into stage i+1's stdin (a shell-style pipeline). Frames are length-prefixed pickles; a stage gets its function as a base64 pickle on its command line. A writer thread feeds stdin of stage 0 while the caller reads the last stdout; deaths are told apart from exit statuses afterwards.
 import base64
 import os
 import pickle

@@ -1,7 +1,5 @@
 # expect: pass
-# fork start method; each worker gets its share (items i, i+w, i+2w, ...) as Process arguments and
-# puts (index, ok, value) on one shared multiprocessing.Queue; the caller takes exactly
-# len(items) answers off the Queue (so no worker blocks on a full pipe) before joining.
+# why: fork start method; each worker gets its share (items i, i+w, i+2w, ...) as Process arguments and puts (index, ok, value) on one shared multiprocessing.Queue; the caller takes exactly len(items) answers off the Queue (so no worker blocks on a full pipe) before joining.
 import multiprocessing as mp
 import queue
 

@@ -1,9 +1,5 @@
 # expect: pass
-# One supervising thread per worker slot. Each slot thread takes the next task index from a shared
-# queue.Queue and runs every attempt of that task itself, each in a fresh fork-context Process
-# with a one-way Pipe: the worker says "started", then sends its outcome. The slot waits on the
-# pipe and the process sentinel with a deadline that starts at "started"; an overrun is killed.
-# A retry runs in the same slot, so never more than `workers` tasks run at once.
+# why: One supervising thread per worker slot. Each slot thread takes the next task index from a shared queue.Queue and runs every attempt of that task itself, each in a fresh fork-context Process with a one-way Pipe: the worker says "started", then sends its outcome. The slot waits on the pipe and the process sentinel with a deadline that starts at "started"; an overrun is killed. A retry runs in the same slot, so never more than `workers` tasks run at once.
 import multiprocessing as mp
 import queue
 import threading
