@@ -117,10 +117,10 @@ _LAZY: dict[str, tuple[str, str | None]] = {
 }
 
 __all__ = [
-    "Call", "CheckFailure", "SERVE_RETURNED", "ChunkingProxy", "ExplorationFailure", "Explorer",
-    "InfrastructureError", "KVClient", "Overran", "ProcessWatch", "ServerClosed", "ServerDied",
-    "ServerHandle", "ServerSilent", "StressOutcome", "call_alone", "call_with_deadline",
-    "call_within",
+    "Call", "CheckFailure", "ChunkingProxy", "ExplorationFailure", "Explorer",
+    "InfrastructureError", "KVClient", "Overran", "ProcessWatch", "SERVE_RETURNED",
+    "ServerClosed", "ServerDied", "ServerHandle", "ServerSilent", "StressOutcome", "call_alone",
+    "call_with_deadline", "call_within",
     "connect", "deadline", "entry_name", "explore", "fail", "faults", "idle_clients",
     "kill_created", "launch", "lock_operations", "plain", "run_clients", "short_timeout",
     "slow_start", "sorted_if_comparable", "stress", "tasks", "under_model",

@@ -20,14 +20,14 @@ LEARNER_FILES: set[str] = set()
 
 # file name -> whether it is the grader's or the standard library's (asked at every scheduling
 # point of the bounded search, so asked of a dict rather than of two prefixes each time)
-TOOL_FILES: dict[str, bool] = {}
+_TOOL_FILES: dict[str, bool] = {}
 
 
 def is_tool_file(filename: str) -> bool:
     """Whether `filename` belongs to the grader or the standard library."""
-    known = TOOL_FILES.get(filename)
+    known = _TOOL_FILES.get(filename)
     if known is None:
-        known = TOOL_FILES[filename] = (filename.startswith(_GRADER_DIR)
+        known = _TOOL_FILES[filename] = (filename.startswith(_GRADER_DIR)
                                          or filename.startswith(_STDLIB_DIR))
     return known
 

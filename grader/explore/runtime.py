@@ -21,13 +21,7 @@ from typing import Any
 from grader.explore import messages
 from grader.explore.happens_before import HappensBefore
 from grader.explore.messages import RunFailure
-from grader.explore.places import (
-    LEARNER_FILES,
-    TOOL_FILES,
-    is_tool_file,
-    learner_location,
-    short_path,
-)
+from grader.explore.places import LEARNER_FILES, is_tool_file, learner_location, short_path
 
 # Every OS thread the explorer manages, by thread ident. Empty when no exploration runs, which
 # is what makes the inserted hooks and the modelled primitives cheap no-ops then.
@@ -261,18 +255,13 @@ class Scheduler:
         (every such step conflicts with every other)."""
         frames = []
         frame = sys._getframe(2)
-                # The walk ends at the thread's `bootstrap`: the frames below it (a carrier's loop, or
+        # The walk ends at the thread's `bootstrap`: the frames below it (a carrier's loop, or
         # the check that runs a body alone) stay the same for the whole run, so they cannot
         # tell two points apart.
-        while frame is not None:
-            code = frame.f_code
-            if code is _BOOTSTRAP_CODE:
-                break
-            name = code.co_filename
-            if name not in LEARNER_FILES:
-                tool = TOOL_FILES.get(name)
-                if not (is_tool_file(name) if tool is None else tool):
-                    frames.append((id(frame), frame.f_lasti))
+        while frame is not None and frame.f_code is not _BOOTSTRAP_CODE:
+            name = frame.f_code.co_filename
+            if not (name in LEARNER_FILES or is_tool_file(name)):
+                frames.append((id(frame), frame.f_lasti))
             frame = frame.f_back
         sig = tuple(frames)
         if mt.frames is not None and sig != mt.frames:

@@ -161,42 +161,19 @@ def test_exceptions(submission: ModuleType) -> None:
         watch.require_no_leftovers(f"After pmap raised {exc_type.__name__}", ADVICE)
 
 
-def test_stops_on_error(submission: ModuleType) -> None:
-    items = [(i, 3.0) for i in range(12)]  # 33 s of sleeping work if nobody stops it
+def _expect_stopped(submission: ModuleType, fn: Any, items: list, bad: int,
+                    not_stopped: str) -> None:
+    """pmap(fn, items) raises for item `bad` within its deadline (else "not-stopped") and
+    leaves no child behind."""
     with ProcessWatch() as watch:
         start = time.monotonic()
         try:
-            _pmap(submission, tasks.fail_first, items, 2, watch=watch, deadline_s=15)
+            _pmap(submission, fn, items, 2, watch=watch, deadline_s=15)
         except CheckFailure as failure:
             if failure.kind == "deadlock":
-                raise CheckFailure("not-stopped", "After fn raised for item 0, pmap kept running "
-                                                  "the remaining items instead of stopping "
-                                                  "them.") from None
+                raise CheckFailure("not-stopped", not_stopped) from None
             raise
         except Exception:  # which exception is the `exceptions` check's business
-            pass
-        else:
-            raise CheckFailure("no-error", "When fn raises for item 0, pmap returned normally.")
-        elapsed = time.monotonic() - start
-    watch.require_no_leftovers(f"Right after pmap raised ({elapsed:.1f}s after the call)", ADVICE)
-    # a later item fails while item 0 is still running (30 s): pmap must not wait for item 0's
-    # result to notice. Item 7 is in the second worker's share under any static split of 12
-    # items between 2 workers (halves, or odd and even), and after about 3 s under a queue.
-    bad, first_s = 7, 30.0
-    items = [(i, bad, 0.5, first_s) for i in range(12)]
-    with ProcessWatch() as watch:
-        start = time.monotonic()
-        try:
-            _pmap(submission, tasks.fail_at, items, 2, watch=watch, deadline_s=15)
-        except CheckFailure as failure:
-            if failure.kind == "deadlock":
-                raise CheckFailure(
-                    "not-stopped", f"fn raised for item {bad} while item 0 was still running "
-                    f"(it takes {first_s:.0f} s), and pmap went on waiting for item 0 instead "
-                    "of stopping: an error must be noticed when it arrives, whichever item it "
-                    "is, not when the results before it are in.") from None
-            raise
-        except Exception:
             pass
         else:
             raise CheckFailure("no-error", f"When fn raises for item {bad}, pmap returned "
@@ -204,6 +181,22 @@ def test_stops_on_error(submission: ModuleType) -> None:
         elapsed = time.monotonic() - start
     watch.require_no_leftovers(f"Right after pmap raised for item {bad} ({elapsed:.1f}s after "
                                "the call)", ADVICE)
+
+
+def test_stops_on_error(submission: ModuleType) -> None:
+    items = [(i, 3.0) for i in range(12)]  # 33 s of sleeping work if nobody stops it
+    _expect_stopped(submission, tasks.fail_first, items, 0,
+                    "After fn raised for item 0, pmap kept running the remaining items instead "
+                    "of stopping them.")
+    # a later item fails while item 0 is still running (30 s): pmap must not wait for item 0's
+    # result to notice. Item 7 is in the second worker's share under any static split of 12
+    # items between 2 workers (halves, or odd and even), and after about 3 s under a queue.
+    bad, first_s = 7, 30.0
+    _expect_stopped(submission, tasks.fail_at, [(i, bad, 0.5, first_s) for i in range(12)], bad,
+                    f"fn raised for item {bad} while item 0 was still running (it takes "
+                    f"{first_s:.0f} s), and pmap went on waiting for item 0 instead of "
+                    "stopping: an error must be noticed when it arrives, whichever item it is, "
+                    "not when the results before it are in.")
 
 
 def test_nothing_left(submission: ModuleType) -> None:
