@@ -524,9 +524,69 @@ def _nobody_intruded(s) -> None:
     assert not s.bad, s.bad[0] + "."
 
 
+#: Schedules for each barging scenario: every one with up to one preemption (about 40), then
+#: as many with two.
+BARGING_RUNS = 120
+
+
+def _barging(submission, explorer, waiter: str, holder: str) -> None:
+    """A `waiter` ("reader" or "writer") waits inside its acquire while a `holder` holds the
+    lock; the holder releases, and only then a writer arrives. Whoever the lock lets in first,
+    it must let them in one at a time: a waiter that takes its wake-up for permission (an `if`
+    where a `while` must check again) goes in beside a writer that came in first.
+
+    The waits are facts the explorer knows, so this is set up under every seed, and the
+    arriving writer is T1: the scheduler's default, once the holder is done, lets it in
+    first, and one preemption inside its critical section lets the waiter go. The search of
+    every schedule with one preemption is complete, and seed-independent, well within the
+    runs given here."""
+    bodies = {"reader": _reader, "writer": _writer}
+
+    def arriving(s):
+        me = runtime.current()
+        me.sched.block(me, lambda: s.released, None,
+                       runtime.Blocked("until T2 released the lock"))
+        _writer("a writer arriving as the lock was released")(s)
+
+    def holding(s):
+        if holder == "reader":
+            s.lock.acquire_read()
+            s.readers += 1
+        else:
+            s.lock.acquire_write()
+            s.writers += 1
+        _until_waiting(["T3"], "acquire_read()" if waiter == "reader" else "acquire_write()")
+        if holder == "reader":
+            s.readers -= 1
+            s.lock.release_read()
+        else:
+            s.writers -= 1
+            s.lock.release_write()
+        s.released = True
+
+    def waiting(s):
+        me = runtime.current()
+        me.sched.block(me, lambda: s.readers + s.writers > 0, None,
+                       runtime.Blocked("until T2 holds the lock"))
+        bodies[waiter](f"the waiting {waiter}")(s)
+
+    def setup():
+        s = _setup(submission)()
+        s.released = False
+        return s
+
+    explorer.check(setup, [arriving, holding, waiting], invariant=_nobody_intruded,
+                   strategy="exhaustive", runs=BARGING_RUNS,
+                   name=f"a {waiter} waiting while a {holder} holds the lock, and a writer "
+                        "arriving as it is released")
+
+
 def test_exclusive_under_interleavings(submission, explorer):
     threads = [_writer("writer_1"), _writer("writer_2"), _reader("reader_1"), _reader("reader_2")]
-    explorer.check(_setup(submission), threads, invariant=_nobody_intruded)
+    explorer.check(_setup(submission), threads, invariant=_nobody_intruded,
+                   name="two writers and two readers")
+    _barging(submission, explorer, "writer", "reader")
+    _barging(submission, explorer, "reader", "writer")
 
 
 def test_mixed_use_no_deadlock(submission, explorer):
