@@ -13,6 +13,10 @@ class Boom(Exception):
     """The failure a test factory raises."""
 
 
+class Interrupted(BaseException):
+    """A failure that is not an Exception, as KeyboardInterrupt and SystemExit are not."""
+
+
 def _get_within(lazy) -> tuple:
     """(value, error, finished) of one `lazy.get()` given PATIENCE seconds."""
     call = call_within(lazy.get, PATIENCE, "lazy-get")
@@ -105,6 +109,38 @@ def test_failing_factory_retried(submission, rng):
     assert error is None and calls.started == failures + 1 and value is calls.values[0], (
         f"After {failures} failed attempts the next get() must call the factory again and "
         f"return its value; the factory ran {calls.started} times and get() "
+        f"{'raised ' + repr(error) if error else 'returned ' + repr(value)}."
+    )
+    # Raising is raising: a factory interrupted by something that is not an Exception (Ctrl-C
+    # is a KeyboardInterrupt) must leave the Lazy as untried as a Boom does.
+    started = []
+
+    def interrupted_once():
+        started.append(1)
+        if len(started) == 1:
+            raise Interrupted("the first attempt was interrupted")
+        return "built"
+
+    lazy = submission.Lazy(interrupted_once)
+    value, error, finished = _get_within(lazy)
+    if not finished:
+        raise CheckFailure("hang", "A get() whose factory raised a BaseException (as "
+                                   "KeyboardInterrupt is) never returned.")
+    assert isinstance(error, Interrupted), (
+        f"The factory raised a BaseException that is not an Exception (as KeyboardInterrupt "
+        f"and SystemExit are not), so get() must raise it; it "
+        f"{'raised ' + repr(error) if error else 'returned ' + repr(value)}."
+    )
+    value, error, finished = _get_within(lazy)
+    if not finished:
+        raise CheckFailure("hang", "After a factory raised a BaseException that is not an "
+                                   "Exception (as KeyboardInterrupt is), the next get() waited "
+                                   "forever instead of calling the factory again: does only "
+                                   "`except Exception` clean up a failed attempt?")
+    assert error is None and value == "built" and len(started) == 2, (
+        f"After a factory raised a BaseException that is not an Exception (as KeyboardInterrupt "
+        f"is), the next get() must call the factory again and return its value; the factory "
+        f"ran {len(started)} times and get() "
         f"{'raised ' + repr(error) if error else 'returned ' + repr(value)}."
     )
 
