@@ -6,11 +6,18 @@ file as a script with the socket path as its argument (mode "script"). The
 child gets its own session, so `stop()` kills its whole process group, and its
 output goes to a file (a full pipe must never block a server).
 
-Widening (`widen=(seed, probability, pause_s)`): a trace function on every
-thread pauses the learner's code, at seeded-random bytecodes of the learner's
-own files, for `pause_s` seconds, so another thread runs in the middle of what
-the interpreter lock would otherwise keep together (`d[k] = d.get(k, 0) + n`).
-It changes timing only, never results: a correct server stays correct.
+Widening (`widen=(seed, probability, pause_s[, store_probability])`): a trace
+function on every thread pauses the learner's code, at seeded-random bytecodes of
+the learner's own files, for `pause_s` seconds, so another thread runs in the
+middle of what the interpreter lock would otherwise keep together
+(`d[k] = d.get(k, 0) + n`). Just before a write to a subscript, an attribute or
+a global (where a check-then-act has read and not yet written) the chance is
+`store_probability`. Where the interpreter sends no opcode events (CPython
+3.12.1), line events stand in: a line that writes is paused before it. The
+server's thread switch interval is SWITCH_INTERVAL. Only frames entered while
+the server has more than one thread are traced: a single-threaded server has
+nothing to race and runs at full speed. It changes timing only, never results:
+a correct server stays correct.
 The module launches and stops; it does not judge what the server answers.
 """
 
@@ -30,6 +37,8 @@ from types import TracebackType
 #: (0 included) means the process ended some other way: `serve` raised, or ended the process
 #: itself (`os._exit(0)` or `sys.exit` inside it) instead of returning.
 SERVE_RETURNED = 75
+#: A widened server's thread switch interval (seconds): threads that run at once switch often.
+SWITCH_INTERVAL = 1e-6
 
 _BOOTSTRAP = r"""
 import os, random, sys, threading, time, traceback
@@ -37,22 +46,53 @@ grader_root, folder, entry, mode, sock_path, widen = sys.argv[1:7]
 sys.path.insert(0, grader_root)
 sys.path.insert(0, folder)
 if widen:
-    seed, probability, pause = widen.split(",")
+    import dis
+    seed, probability, pause, *store = widen.split(",")
     rng = random.Random(int(seed))
-    probability = float(probability)
-    pause = float(pause)
+    probability, pause = float(probability), float(pause)
+    store_probability = float(store[0]) if store else probability
+    STORES = {dis.opmap[name] for name in ("STORE_SUBSCR", "STORE_ATTR", "STORE_GLOBAL",
+                                           "DELETE_SUBSCR") if name in dis.opmap}
     prefix = os.path.realpath(folder) + os.sep
+    store_lines = {}  # code object -> the lines that write a subscript, attribute or global
+    opcodes = []  # set once an opcode event came (3.12.1 sends none: lines stand in)
+    def stores_on(code):
+        lines = store_lines.get(code)
+        if lines is None:
+            lines, line = store_lines.setdefault(code, set()), None
+            for i in dis.get_instructions(code):
+                line = i.positions.lineno if hasattr(i, "positions") else (
+                    i.starts_line if i.starts_line is not None else line)
+                if i.opcode in STORES:
+                    lines.add(line)
+        return lines
     def local(frame, event, arg):
-        if event == "opcode" and rng.random() < probability:
+        if event == "opcode":
+            if not opcodes:
+                opcodes.append(True)
+            writes = frame.f_code.co_code[frame.f_lasti] in STORES
+        elif event == "line" and not opcodes:
+            writes = frame.f_lineno in stores_on(frame.f_code)
+        else:
+            return local
+        if rng.random() < (store_probability if writes else probability):
             time.sleep(pause)
         return local
+    learner = {}  # code object -> whether it is the learner's
     def outer(frame, event, arg):
-        if os.path.realpath(frame.f_code.co_filename).startswith(prefix):
-            frame.f_trace_opcodes = True
-            return local
-        return None
+        code = frame.f_code
+        mine = learner.get(code)
+        if mine is None:
+            mine = learner[code] = os.path.realpath(code.co_filename).startswith(prefix)
+        # a frame entered while the server has one thread has no other thread to race with:
+        # a selectors or asyncio server runs untraced, at full speed
+        if not mine or threading.active_count() < 2:
+            return None
+        frame.f_trace_opcodes = True
+        return local
     sys.settrace(outer)
     threading.settrace(outer)
+    sys.setswitchinterval(SWITCH_INTERVAL)
 if mode == "script":
     import runpy
     sys.argv = [os.path.join(folder, entry + ".py"), sock_path]
@@ -67,7 +107,7 @@ except BaseException:
     os._exit(1)
 sys.stdout.flush(); sys.stderr.flush()
 os._exit(SERVE_RETURNED)  # lingering non-daemon threads must not keep the process
-""".replace("SERVE_RETURNED", str(SERVE_RETURNED))
+""".replace("SERVE_RETURNED", str(SERVE_RETURNED)).replace("SWITCH_INTERVAL", repr(SWITCH_INTERVAL))
 
 
 class ServerDied(RuntimeError):
@@ -146,7 +186,7 @@ class ServerHandle:
 
 
 def launch(submission_dir: str | Path, entry: str, mode: str = "call",
-           widen: tuple[int, float, float] | None = None) -> ServerHandle:
+           widen: tuple[float, ...] | None = None) -> ServerHandle:
     """Start the learner's server on a fresh socket path (in a fresh short temp folder)."""
     if mode not in ("call", "script"):
         raise ValueError(f"mode must be 'call' or 'script', not {mode!r}")

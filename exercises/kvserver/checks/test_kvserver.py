@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,11 +33,12 @@ from grader.checks import (
 
 START_S = 15.0  # the idle-machine floor of a server's start-up
 REPLY_S = 10.0  # generous: a loaded 2-core machine must never fail a correct server
+FIRST_INCR_ROUNDS = 30  # new keys, each first incremented by every client at once
 IDLE_SILENT, IDLE_PARTIAL = 40, 23  # idle connections while one client works: 64 at once
 
 
 def _start(submission_dir: Path, mode: str = "call",
-           widen: tuple[int, float, float] | None = None) -> ServerHandle:
+           widen: tuple[float, ...] | None = None) -> ServerHandle:
     server = launch(submission_dir, entry_name(), mode=mode, widen=widen)
     try:
         # 15 s on an idle machine; more, from measured work, on a loaded one (an asyncio server
@@ -337,8 +339,9 @@ def test_many_clients(server: ServerHandle) -> None:
 
 def test_incr_atomic(submission_dir: Path, seed: int) -> None:
     clients, each = 12, 30
-    # pause the server's own code at random bytecodes so a thread switch can land anywhere
-    with _start(submission_dir, widen=(seed, 0.01, 0.0005)) as server:
+    # pause the server's own code at random bytecodes so a thread switch can land anywhere,
+    # and often just before it writes what it read
+    with _start(submission_dir, widen=(seed, 0.01, 0.001, 0.3)) as server:
 
         def session(client: KVClient, index: int) -> list[int]:
             seen = []
@@ -355,16 +358,57 @@ def test_incr_atomic(submission_dir: Path, seed: int) -> None:
             raise failures[0]
         with KVClient(server.sock_path) as c:
             final = _ask(c, {"op": "get", "key": "shared"}, "the final get")
-    total = clients * each
-    values = [v for seen in results for v in seen]
-    duplicates = len(values) - len({json.dumps(v, sort_keys=True) for v in values})
-    if final != {"ok": True, "value": total} or duplicates:
-        raise CheckFailure(
-            "race",
-            f"{clients} clients each sent {each} incr by 1 to one key: the value should end at "
-            f"{total} but the server reports {json.dumps(final)}, and {duplicates} incr "
-            "responses repeated a value another client also got: updates were lost.",
-        )
+        total = clients * each
+        values = [v for seen in results for v in seen]
+        duplicates = len(values) - len({json.dumps(v, sort_keys=True) for v in values})
+        if final != {"ok": True, "value": total} or duplicates:
+            raise CheckFailure(
+                "race",
+                f"{clients} clients each sent {each} incr by 1 to one key: the value should end "
+                f"at {total} but the server reports {json.dumps(final)}, and {duplicates} incr "
+                "responses repeated a value another client also got: updates were lost.",
+            )
+        _first_incrs_race(server, clients)
+
+
+def _first_incrs_race(server: ServerHandle, clients: int) -> None:
+    """Rounds in which every client sends the first incr of a new key at the same moment: a
+    server whose state for a key is made on its first use (a lock per key, created when
+    missing) must make it once, or two clients' first incrs each get their own and one is
+    lost."""
+    gate = threading.Barrier(clients)
+
+    def session(client: KVClient, index: int) -> list[object]:
+        answers = []
+        try:
+            for round_ in range(FIRST_INCR_ROUNDS):
+                gate.wait(timeout=REPLY_S)
+                answers.append(_ask(client, {"op": "incr", "key": f"fresh-{round_}", "by": 1},
+                                    "an incr"))
+        except BaseException:
+            gate.abort()  # the others stop waiting for this client
+            raise
+        return answers
+
+    results = run_clients(server.sock_path, clients, session, deadline_s=60)
+    failures = [r for r in results if isinstance(r, BaseException)
+                and not isinstance(r, threading.BrokenBarrierError)]
+    if failures or any(isinstance(r, BaseException) for r in results):
+        raise failures[0] if failures else CheckFailure(
+            "no-reply", "A client's incr was never answered while the others waited for it.")
+    with KVClient(server.sock_path) as c:
+        for round_ in range(FIRST_INCR_ROUNDS):
+            key = f"fresh-{round_}"
+            final = _ask(c, {"op": "get", "key": key}, "a get")
+            if final != {"ok": True, "value": clients}:
+                values = sorted(json.dumps(r[round_]) for r in results)
+                raise CheckFailure(
+                    "race",
+                    f"{clients} clients each sent the first incr by 1 of the new key {key!r} "
+                    f"at the same moment: the value should end at {clients}, but the server "
+                    f"reports {json.dumps(final)} (the incrs were answered {', '.join(values)}): "
+                    "an update was lost. Is what guards a key made twice when two clients "
+                    "use it first at once?")
 
 
 def test_shutdown(submission_dir: Path) -> None:
