@@ -32,7 +32,7 @@ Processes and workers (process exercises; see docs/process-tools.md)
     call_with_deadline(fn, ..., deadline_s=)  call in the main thread, bounded; raises Overran
     Overran                              the call outlived its deadline (carries the watch)
     kill_created(watch)                  SIGKILL (and reap) every process the watch saw made
-    slow_start(seconds)                  context manager: forked children start `seconds` late
+    slow_start(seconds)                  context manager: processes started inside start `seconds` late
     deadline(floor_s, units)             a time limit grown from measured work on this machine
     short_timeout(floor_s, units)        the same, for a learner-facing `timeout=` argument
     tasks                                module: picklable work for pipelines and pools

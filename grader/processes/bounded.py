@@ -18,9 +18,10 @@ Signal handlers and the real-time interval timer the learner set are put back
 as they were after the call, so a learner's SIGCHLD reaper or pending alarm
 cannot reach into the checks after it.
 
-`slow_start(seconds)` makes every process forked from this one (os.fork,
-multiprocessing's fork context) sleep at its start-up, to test that a timeout
-counts from a task's start and not from its worker's start-up.
+`slow_start(seconds)` makes every process started from this one sleep at its
+start-up (forked ones in an at-fork hook, new interpreters in a `sitecustomize`),
+to test that a timeout counts from a task's start and not from its worker's
+start-up.
 
 This module owns the deadline, the clean-up and start-up slowing; verdicts are
 the check's.
@@ -30,7 +31,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -210,6 +213,23 @@ def _call_in_helper_thread(fn: Callable[..., Any], args: tuple, kwargs: dict, de
 
 _slow_start_s = 0.0
 _hook_installed = False
+#: In a new interpreter started inside a `slow_start` block, `site` imports this as
+#: `sitecustomize` (its folder leads PYTHONPATH): it sleeps, then hands over to the
+#: interpreter's own sitecustomize, if it has one.
+_SITECUSTOMIZE = """\
+import importlib, os, sys, time
+_folder = os.path.dirname(os.path.abspath(__file__))
+try:
+    time.sleep(float(os.environ.get("GRADER_SLOW_START_S", "0")))
+except ValueError:
+    pass
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _folder]
+del sys.modules["sitecustomize"]
+try:
+    importlib.import_module("sitecustomize")
+except ImportError:
+    pass
+"""
 
 
 def _sleep_if_slowed() -> None:
@@ -219,18 +239,32 @@ def _sleep_if_slowed() -> None:
 
 @contextlib.contextmanager
 def slow_start(seconds: float) -> Iterator[None]:
-    """Inside the block, every process forked from this one sleeps `seconds` as it starts.
+    """Inside the block, every process this one starts sleeps `seconds` as it starts.
 
-    Covers os.fork and multiprocessing's fork context (the children run Python's
-    at-fork hooks). Spawned and forkserver workers and subprocesses do not run
-    them: they are not slowed (spawn's start-up is slow by nature).
+    Forked processes (os.fork, multiprocessing's fork context) sleep in Python's at-fork
+    hook; new interpreters (multiprocessing's spawn context, a forkserver's server, a
+    `subprocess` running Python) sleep in a `sitecustomize` on PYTHONPATH, before their
+    `__main__` runs. The children a forkserver forks later are not slowed.
     """
     global _slow_start_s, _hook_installed
     if not _hook_installed:
         os.register_at_fork(after_in_child=_sleep_if_slowed)
         _hook_installed = True
+    folder = tempfile.mkdtemp(prefix="grader-slow-start-")
+    with open(os.path.join(folder, "sitecustomize.py"), "w") as out:
+        out.write(_SITECUSTOMIZE)
+    saved = {key: os.environ.get(key) for key in ("PYTHONPATH", "GRADER_SLOW_START_S")}
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        [folder] + ([saved["PYTHONPATH"]] if saved["PYTHONPATH"] else []))
+    os.environ["GRADER_SLOW_START_S"] = repr(seconds)
     _slow_start_s = seconds
     try:
         yield
     finally:
         _slow_start_s = 0.0
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        shutil.rmtree(folder, ignore_errors=True)

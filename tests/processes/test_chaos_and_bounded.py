@@ -222,3 +222,39 @@ def test_slow_start_delays_forked_children_only_inside_its_block() -> None:
     with slow_start(1.0):
         assert started_after() >= 1.0
     assert started_after() < 1.0
+
+
+def _report_started(queue) -> None:
+    queue.put(time.monotonic())
+
+
+def test_slow_start_delays_new_interpreters_before_their_main_and_leaves_the_environment() -> None:
+    import multiprocessing
+    import subprocess
+    import sys
+
+    from grader.processes.bounded import slow_start
+
+    def spawned_after() -> float:
+        ctx = multiprocessing.get_context("spawn")
+        queue = ctx.Queue()
+        begin = time.monotonic()
+        worker = ctx.Process(target=_report_started, args=(queue,))
+        worker.start()
+        started = queue.get(timeout=60)
+        worker.join(60)
+        return started - begin
+
+    def subprocess_after() -> float:
+        begin = time.monotonic()
+        out = subprocess.run([sys.executable, "-s", "-c", "import time; print(time.monotonic())"],
+                             capture_output=True, text=True, check=True, timeout=60).stdout
+        return float(out) - begin
+
+    before = dict(os.environ)
+    with slow_start(1.5):
+        assert spawned_after() >= 1.5
+        assert subprocess_after() >= 1.5
+    assert dict(os.environ) == before
+    # what the block set up is gone: a new interpreter starts at its own pace again
+    assert subprocess_after() < 1.5

@@ -275,6 +275,36 @@ def test_opposite_transfers_no_deadlock(submission, explorer):
     explorer.check(setup, [forth, back], invariant=_conserved(2, 3), runs=RUNS)
 
 
+def test_balance_while_transfers(submission, explorer):
+    # balance() read while transfers in both directions move money through that account: it
+    # must never deadlock with them, and must return what the account held before, between
+    # or after them (5, 3, 6 or 4 for account 0; 5, 7, 4 or 6 for account 1).
+    def setup():
+        return SimpleNamespace(bank=submission.Bank([5, 5]), seen=[])
+
+    def forth(s):
+        s.bank.transfer(0, 1, 2)
+
+    def back(s):
+        s.bank.transfer(1, 0, 1)
+
+    def reader(s):
+        s.seen.append(s.bank.balance(0))
+        s.seen.append(s.bank.balance(1))
+
+    def invariant(s):
+        possible = ({5, 3, 6, 4}, {5, 7, 4, 6})
+        for account, (got, allowed) in enumerate(zip(s.seen, possible)):
+            assert got in allowed, (
+                f"Bank([5, 5]): while transfer(0, 1, 2) and transfer(1, 0, 1) ran, "
+                f"balance({account}) returned {got!r}; the account held only "
+                f"{', '.join(str(v) for v in sorted(allowed))} before, between and after them.")
+        _conserved(2, 5)(s)
+
+    explorer.check(setup, [forth, back, reader], invariant=invariant, runs=RUNS,
+                   name="balance(0) and balance(1) while transfers run both ways")
+
+
 def test_cyclic_transfers_no_deadlock(submission, explorer, rng):
     # A bank of 4 or 5 accounts and a cycle of every length from 3 up to all of them, over
     # accounts picked and ordered by the seed (not only neighbours in account order).
