@@ -64,7 +64,11 @@ def store(site: int, value: Any, obj: Any) -> Any:
         if mt is not None:
             sched = mt.sched
             attr = SITE_ATTR.get(site)
-            sched.point(mt, site, None if attr is None else (obj,))
+            sched.storing = True
+            try:
+                sched.point(mt, site, None if attr is None else (obj,))
+            finally:
+                sched.storing = False
             if attr is not None and sched.hb is not None:
                 sched.hb.access(mt, obj, attr, True, site)
     return value

@@ -145,6 +145,7 @@ class Scheduler:
         self.aborting = False
         self.fair = False
         self.in_always = False
+        self.storing = False  # the point is a store's: a value computed, not yet written
         self.labels: dict[int, str] = {}
         self.counts: dict[str, int] = {}
         self.finished = _thread.allocate_lock()

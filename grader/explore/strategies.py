@@ -45,6 +45,33 @@ class RandomWalk(Strategy):
         return enabled[self.rng.randrange(len(enabled))]
 
 
+class WriteBiased(Strategy):
+    """A random walk that switches where a lost update happens: rarely at an ordinary point
+    (the other threads stay where they are, as in a long run on one CPU), often at a store's
+    point, where the running thread has computed a value from what it read and not yet
+    written it. A thread that reorganises shared state (a log compacted, a table resized)
+    after a read is then overtaken by another thread that was waiting just before its own
+    access, the window that a uniform walk, which moves every thread all the time, hits only
+    about once in thirty tries."""
+
+    name = "writes"
+    AT_STORE = 0.75  # chance to switch at a store's point
+    ELSEWHERE = 0.125  # chance to switch at any other point
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+
+    def pick(self, enabled: list[ManagedThread], current: ManagedThread, choice: int
+             ) -> ManagedThread:
+        others = [t for t in enabled if t is not current]
+        if current not in enabled or not others:
+            return enabled[self.rng.randrange(len(enabled))]
+        chance = self.AT_STORE if current.sched.storing else self.ELSEWHERE
+        if self.rng.random() < chance:
+            return others[self.rng.randrange(len(others))]
+        return current
+
+
 class PCT(Strategy):
     """Probabilistic concurrency testing (Burckhardt et al., ASPLOS 2010).
 
@@ -287,19 +314,21 @@ class Portfolio:
                 return
         cycle = {
             "portfolio": ["random", "pct:1", "random", "pct:2", "random", "pct:3"],
-            "random": ["random"], "pct": ["pct:3"],
+            "random": ["random"], "pct": ["pct:3"], "writes": ["writes"],
         }.get(kind)
         if cycle is None and kind.startswith("pct:"):
             cycle = [kind]
         if cycle is None:
-            raise ValueError(f"unknown strategy {kind!r}: use portfolio, random, pct, pct:N, "
-                             "orders or exhaustive")
+            raise ValueError(f"unknown strategy {kind!r}: use portfolio, random, writes, pct, "
+                             "pct:N, orders or exhaustive")
         i = 0
         while run < self.runs:
             label = cycle[i % len(cycle)]
             rng = run_rng(self.seed, label, run)
             if label == "random":
                 yield RandomWalk(rng)
+            elif label == "writes":
+                yield WriteBiased(rng)
             else:
                 yield PCT(int(label.split(":")[1]), self.k, rng)
             run += 1

@@ -59,15 +59,15 @@ def test_failing_schedule_is_shrunk_to_few_context_switches(classic):
         assert len(switches) <= 3, failure.timeline()
 
 
-@pytest.mark.parametrize("strategy", ["random", "pct", "pct:1", "pct:2", "pct:3", "orders",
-                                      "exhaustive", "portfolio"])
+@pytest.mark.parametrize("strategy", ["random", "writes", "pct", "pct:1", "pct:2", "pct:3",
+                                      "orders", "exhaustive", "portfolio"])
 def test_every_strategy_passes_the_correct_counter(classic, strategy):
     outcome = explore(classic.LockedCounter, [lambda s: s.increment()] * 2,
                       invariant=lambda s: s.value == 2, strategy=strategy, runs=60)
     assert outcome.ok, outcome.failure and outcome.failure.message
 
 
-@pytest.mark.parametrize("strategy", ["random", "pct:2", "exhaustive", "portfolio"])
+@pytest.mark.parametrize("strategy", ["random", "writes", "pct:2", "exhaustive", "portfolio"])
 def test_preempting_strategies_find_the_lost_update(classic, strategy):
     outcome = explore(**racy(classic), strategy=strategy, runs=300)
     assert outcome.failure is not None and outcome.failure.kind == "invariant"
