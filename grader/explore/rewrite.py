@@ -5,7 +5,7 @@ Owns: inserting a scheduling point before every access chain that reads shared s
 evaluation and the store of every assignment to shared state, splitting `x += v` on shared
 state into a read, a point and a write, and a point at the top of every `while` body; mapping
 `import threading` / `queue` / `time` / `_thread` / `multiprocessing` / `importlib` / `sys` /
-`collections` (and `from ... import`) to the shims; the site tables (`places.SITES`,
+`collections` / `concurrent.futures` (and `from ... import`) to the shims; the site tables (`places.SITES`,
 `SITE_ATTR`); and the hooks (`point`, `access`, `store`, `point_value`), which are no-ops when
 no exploration runs. Line numbers, module names and qualnames are unchanged. It must not
 import the shims or install anything: `instrument` (the import hook) sits above it and above
@@ -23,7 +23,7 @@ from grader.explore.places import SITES
 
 # The standard modules an instrumented module gets a shim for (built in `grader.explore.shims`).
 SHIMMED = ("threading", "queue", "time", "_thread", "importlib", "sys", "multiprocessing",
-           "collections", "_threading_local")
+           "collections", "_threading_local", "concurrent", "concurrent.futures")
 
 # Site id -> attribute name, for sites that read or write `name.attr` (the race detector's
 # locations are (object, attribute) pairs).
@@ -176,7 +176,7 @@ class _Rewriter(ast.NodeTransformer):
         keep: list[ast.alias] = []
         for alias in node.names:
             top = alias.name.split(".")[0]
-            if alias.name in SHIMMED:
+            if alias.name in SHIMMED and (alias.asname or "." not in alias.name):
                 target = alias.asname or alias.name
                 call = ast.Call(ast.Name("__grader_shim__", ast.Load()),
                                 [ast.Constant(alias.name)], [])

@@ -11,7 +11,9 @@ primitive in a scenario imports it from here: `from grader.explore.shims import 
 
 Other ways a learner's code reaches a lock are routed here too: `_thread` (`allocate_lock`,
 `LockType`, `RLock`, `start_new_thread`), `multiprocessing`'s synchronisation primitives
-(`grader.explore.sync.mp`), `importlib.import_module`, `__import__` and `sys.modules`
+(`grader.explore.sync.mp`), `concurrent.futures`'s `Future`, `wait` and `as_completed`
+(CPython's own code over modelled primitives; executors stay real), `importlib.import_module`,
+`__import__` and `sys.modules`
 (which hand out these shims for the shimmed names), and the locks the standard library makes
 for the learner (`functools.cached_property`'s RLock on 3.10 and 3.11, `_threading_local`),
 which `route_standard_library` points at the models.
@@ -197,6 +199,104 @@ def _build_multiprocessing() -> ModuleType:
         name: getattr(mp, name) for name in mp.ROUTED})
 
 
+def _build_futures() -> ModuleType:
+    """`concurrent.futures` with a modelled `Future`, `wait` and `as_completed`.
+
+    The classes are CPython's own `concurrent/futures/_base.py`, run over silent modelled
+    locks, conditions and events (as the queue shim is), with one scheduling point per public
+    `Future` method. Its exceptions are the real ones, so `except CancelledError` catches
+    either kind. Executors stay real: a real executor makes real futures, and `wait` and
+    `as_completed` given any real future use the real functions (the explorer then loses
+    control and falls back to real threads, as it did before this shim).
+    """
+    import concurrent.futures as real
+    import concurrent.futures._base as real_base
+
+    source = inspect.getsource(real_base)
+    path = real_base.__file__ or "concurrent/futures/_base.py"
+    tree = rewrite.rewrite(source, path, points=False)
+
+    def condition(lock: Any = None) -> Condition:
+        return Condition(RLock(_silent=True) if lock is None else lock, _silent=True,
+                         _kind="the result of a Future")
+
+    def event() -> Event:
+        made = Event()
+        made._silent = True
+        made._cond._kind = "a Future to finish"
+        return made
+
+    internals = SimpleNamespace(Lock=lambda: Lock(_silent=True), Condition=condition,
+                                Event=event)
+
+    def shim_for_futures(name: str) -> Any:
+        if name == "threading":
+            return internals
+        return time if name == "time" else _real_importlib.import_module(name)
+
+    namespace: dict[str, Any] = {"__name__": "grader.explore.shims._futures", "__file__": path,
+                                 "__grader_shim__": shim_for_futures}
+    exec(compile(tree, path, "exec", dont_inherit=True), namespace)
+    exceptions = ("Error", "CancelledError", "TimeoutError", "InvalidStateError",
+                  "BrokenExecutor")
+    for name in exceptions:
+        if hasattr(real_base, name):
+            namespace[name] = getattr(real_base, name)
+
+    def _op(future: Any, op: str) -> None:
+        mt = current()
+        if mt is not None:
+            mt.sched.point(mt, f"{op} {mt.sched.label(future, 'Future', None)}")
+
+    base = namespace["Future"]
+    methods = ("cancel", "cancelled", "running", "done", "add_done_callback", "result",
+               "exception", "set_running_or_notify_cancel", "set_result", "set_exception")
+
+    def stepping(name: str) -> Any:
+        method = getattr(base, name)
+
+        @functools.wraps(method)
+        def step(self: Any, *args: Any, **kwargs: Any) -> Any:
+            _op(self, name)
+            return method(self, *args, **kwargs)
+
+        return step
+
+    future = type("Future", (base,), {
+        "__module__": "concurrent.futures", "__qualname__": "Future",
+        **{name: stepping(name) for name in methods if hasattr(base, name)}})
+
+    def modelled(fs: Any) -> bool:
+        return all(isinstance(f, base) for f in fs)
+
+    def wait(fs: Any, timeout: float | None = None, return_when: str = real.ALL_COMPLETED
+             ) -> Any:
+        fs = list(fs)
+        if modelled(fs):
+            return namespace["wait"](fs, timeout, return_when)
+        return real.wait(fs, timeout, return_when)
+
+    def as_completed(fs: Any, timeout: float | None = None) -> Any:
+        fs = list(fs)
+        if modelled(fs):
+            return namespace["as_completed"](fs, timeout)
+        return real.as_completed(fs, timeout)
+
+    wait.__doc__, as_completed.__doc__ = real.wait.__doc__, real.as_completed.__doc__
+    names: dict[str, Any] = {"Future": future, "wait": wait, "as_completed": as_completed}
+    for name in exceptions:
+        if hasattr(real, name):
+            names[name] = getattr(real, name)
+    return _proxy("concurrent.futures", real, names)
+
+
+def _build_concurrent() -> ModuleType:
+    """The `concurrent` package, whose `futures` is the shim (`import concurrent.futures`)."""
+    import concurrent as real
+
+    return _proxy("concurrent", real, {"futures": module("concurrent.futures")})
+
+
 def _build_collections() -> ModuleType:
     """`collections` with an instrumented `Counter`: its pure-Python methods are steps.
 
@@ -299,8 +399,10 @@ def dunder_import(name: str, globals: Any = None, locals: Any = None, fromlist: 
                   level: int = 0) -> ModuleType:
     """`__import__` as instrumented code sees it (a module global shadowing the builtin)."""
     real = __import__(name, globals, locals, fromlist, level)
-    if level == 0 and name in SHIMMED:
+    if level == 0 and name in SHIMMED and (fromlist or "." not in name):
         return module(name)
+    if level == 0 and not fromlist and name.split(".")[0] == "concurrent" and "." in name:
+        return module("concurrent")  # `__import__("concurrent.futures")` is the package
     return real
 
 
@@ -311,7 +413,8 @@ _MODULES: dict[str, ModuleType] = {
     "threading": threading, "time": time, "queue": queue, "_thread": _thread,
     "importlib": importlib, "sys": sys, "_threading_local": _threading_local,
 }
-_LAZY = {"multiprocessing": _build_multiprocessing, "collections": _build_collections}
+_LAZY = {"multiprocessing": _build_multiprocessing, "collections": _build_collections,
+         "concurrent.futures": _build_futures, "concurrent": _build_concurrent}
 
 #: The rewrite decides which imports go to a shim (one list, in `rewrite`); each has one here.
 SHIMMED = rewrite.SHIMMED

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures  # imported before any test: `learner_dir` forgets what a test imports
 import pickle
 import subprocess
 import sys
@@ -53,6 +54,35 @@ def test_from_imports_and_aliases_get_the_models(learner_dir):
     assert type(rlock).__name__ == "RLock" and type(cond).__name__ == "Condition"
     assert type(q).__module__ == "queue" and sleep.__module__ == "grader.explore.sync.clock"
     assert sep == "/"
+
+
+def test_every_way_of_importing_concurrent_futures_gets_the_modelled_future(learner_dir):
+    write(learner_dir, "futs", """
+        import concurrent.futures
+        import concurrent.futures as cf
+        from concurrent.futures import Future, ThreadPoolExecutor, wait
+        from concurrent import futures
+        import importlib
+        def make():
+            return (concurrent.futures.Future, cf.Future, Future, futures.Future,
+                    importlib.import_module("concurrent.futures").Future,
+                    __import__("concurrent.futures").futures.Future, ThreadPoolExecutor, wait)
+    """)
+    import futs
+
+    real = concurrent.futures
+
+    *kinds, executor, wait = futs.make()
+    assert all(kind is kinds[0] for kind in kinds), kinds
+    assert kinds[0] is not real.Future and issubclass(kinds[0], object)
+    assert executor is real.ThreadPoolExecutor  # executors stay real
+    # outside an exploration the modelled Future works on real threads
+    future = kinds[0]()
+    threading.Timer(0.01, future.set_result, ("late",)).start()
+    assert future.result(timeout=10) == "late"
+    assert wait([future]).done == {future}
+    with real.ThreadPoolExecutor(1) as pool:  # and real futures go to the real wait
+        assert wait([pool.submit(int, "7")]).done.pop().result() == 7
 
 
 def test_star_imports_get_the_models(learner_dir):

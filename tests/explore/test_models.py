@@ -640,3 +640,78 @@ def test_event_set_wakes_every_waiter():
 
     ok(explore(setup, [waiter, waiter, waiter, lambda s: s.ev.set()],
                invariant=lambda s: s.log == [True] * 3, runs=100))
+
+
+# -- concurrent.futures ----------------------------------------------------------------------
+def _futures():
+    from grader.explore.shims import module
+
+    return module("concurrent.futures")
+
+
+def test_future_result_waits_for_set_result_in_every_interleaving():
+    futures = _futures()
+
+    def setup():
+        return Box(f=futures.Future())
+
+    def waiter(s):
+        s.log.append(s.f.result())
+
+    def setter(s):
+        assert s.f.set_running_or_notify_cancel()
+        s.f.set_result("value")
+
+    outcome = ok(explore(setup, [waiter, waiter, setter],
+                         invariant=lambda s: s.log == ["value", "value"], runs=100))
+    assert outcome.runs > 1
+
+
+def test_future_exceptions_are_the_real_classes_and_wait_and_as_completed_are_modelled():
+    import concurrent.futures as real
+
+    futures = _futures()
+    assert futures.CancelledError is real.CancelledError
+    assert futures.InvalidStateError is real.InvalidStateError
+    assert futures.ThreadPoolExecutor is real.ThreadPoolExecutor  # executors stay real
+
+    def setup():
+        return Box(fs=[futures.Future(), futures.Future()])
+
+    def finisher(s):
+        s.fs[1].set_exception(KeyError("k"))
+        s.fs[0].cancel()
+        # as an executor does: only then does wait() count a cancelled future as done
+        assert not s.fs[0].set_running_or_notify_cancel()
+
+    def watcher(s):
+        done, pending = futures.wait(s.fs)
+        s.log.append((len(done), len(pending)))
+        s.log.append(sorted(type(f.exception()).__name__ if not f.cancelled() else "cancelled"
+                            for f in futures.as_completed(s.fs)))
+        with pytest.raises(real.CancelledError):
+            s.fs[0].result()
+
+    ok(explore(setup, [finisher, watcher],
+               invariant=lambda s: s.log == [(2, 0), ["KeyError", "cancelled"]], runs=60))
+
+
+def test_a_future_nobody_sets_is_a_deadlock_naming_the_future():
+    futures = _futures()
+    outcome = explore(lambda: Box(f=futures.Future()), [lambda s: s.f.result()], runs=3)
+    assert outcome.failure.kind == "deadlock"
+    assert "the result of a Future" in outcome.failure.deadlock[0]["waits_for"]
+
+
+def test_future_result_with_a_timeout_times_out_on_the_virtual_clock():
+    futures = _futures()
+
+    def body(s):
+        start = time.monotonic()
+        with pytest.raises(TimeoutError):
+            futures.Future().result(timeout=30)
+        s.log.append(time.monotonic() - start >= 30)
+
+    started = real_time.monotonic()
+    assert in_thread(body).log == [True]
+    assert real_time.monotonic() - started < 10  # virtual time: no 30 s of waiting

@@ -122,10 +122,11 @@ class RLock(_Model):
 
     _kind = "RLock"
 
-    def __init__(self) -> None:
+    def __init__(self, _silent: bool = False) -> None:
         self._real = _threading.RLock()
         self._owner: ManagedThread | None = None
         self._count = 0
+        self._silent = _silent
         self._init_model()
 
     _clock: dict[int, int] | None = None
