@@ -266,6 +266,14 @@ def crash_first(path: str, value: object, code: int = 5) -> object:
     return value
 
 
+def crash_then_hang(path: str, seconds: float = 60.0, code: int = 7) -> None:
+    """Crash (`os._exit(code)`) on odd attempts, hang for `seconds` on even ones: a task whose
+    attempts mix crashing and timing out, which share one retry budget."""
+    if _record_attempt(path) % 2:
+        os._exit(code)
+    hang(seconds)
+
+
 def worker_pid() -> int:
     """The pid of the process running the task."""
     return os.getpid()

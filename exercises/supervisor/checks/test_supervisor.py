@@ -125,15 +125,17 @@ def test_errors(submission: ModuleType, scratch: Path) -> None:
         (faults.raise_error, ("ZeroDivisionError", "no zero")),
         (faults.return_value, ("fine",)),
         (tasks.refuse_on, (6, 6, "will not take")),
+        (faults.raise_error, ("ValueError", "")),
     ]
     got = _run(submission, task_list, workers=2, timeout=10, retries=2)
     _expect(got, [("error", "ValueError: bad input"), ("error", "KeyError: 'k'"),
                   ("error", "ZeroDivisionError: no zero"), ("ok", "fine"),
-                  ("error", "Refused: will not take 6")],
+                  ("error", "Refused: will not take 6"), ("error", "ValueError: ")],
             ["raises ValueError('bad input')", "raises KeyError('k')",
              "raises ZeroDivisionError('no zero')", "returns 'fine'",
              "raises Refused (an exception class of the checks' own that does not survive "
-             "pickling)"],
+             "pickling)", "raises ValueError('') (an empty message: f\"{type(e).__name__}: {e}\" "
+             "still has its colon and space)"],
             "Tasks that raise (retries=2)")
     runs = faults.attempts(log)
     if runs != 1:
@@ -208,19 +210,22 @@ def test_timeouts(submission: ModuleType, scratch: Path) -> None:
 
 
 def test_retries(submission: ModuleType, scratch: Path) -> None:
-    crash_log, hang_log, flaky_log, flaky0_log, err_log = (
-        str(scratch / n) for n in ("crash", "hang", "flaky", "flaky0", "err"))
+    crash_log, hang_log, flaky_log, flaky0_log, err_log, mixed_log = (
+        str(scratch / n) for n in ("crash", "hang", "flaky", "flaky0", "err", "mixed"))
     got = _run(submission, [(faults.counted_exit, (crash_log, 3)),
                             (faults.counted_hang, (hang_log, 60.0)),
                             (faults.crash_first, (flaky_log, "recovered")),
-                            (faults.counted_raise, (err_log,))],
+                            (faults.counted_raise, (err_log,)),
+                            (faults.crash_then_hang, (mixed_log, 60.0))],
                workers=2, timeout=short_timeout(), retries=1)
     _expect(got, [("crashed", "exit code 3"), ("timeout", None), ("ok", "recovered"),
-                  ("error", "ValueError: bad input")],
+                  ("error", "ValueError: bad input"), ("timeout", None)],
             ["always exits with code 3", "always hangs", "crashes once, then succeeds",
-             "raises ValueError"], "With retries=1")
+             "raises ValueError", "crashes, then hangs, then would crash again (one budget "
+             "for both kinds of retry: the last attempt is the hang)"], "With retries=1")
     counts = {"crashing": (faults.attempts(crash_log), 2), "hanging": (faults.attempts(hang_log), 2),
-              "raising": (faults.attempts(err_log), 1)}
+              "raising": (faults.attempts(err_log), 1),
+              "crashing-then-hanging": (faults.attempts(mixed_log), 2)}
     for name, (runs, want) in counts.items():
         if runs != want:
             raise CheckFailure("retries", f"With retries=1 the {name} task ran {runs} times; it "
