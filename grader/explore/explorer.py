@@ -16,13 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grader import channel, protocol
-from grader.explore import carriers, fallback, one_cpu, places, runtime
+from grader.explore import carriers, fallback, messages, one_cpu, places, runtime
 from grader.explore.messages import RunFailure
 from grader.explore.places import short_path, source_line
 from grader.explore.runtime import (
     Abort,
     Blocked,
-    InfrastructureError,
     Scheduler,
     Strategy,
 )
@@ -501,16 +500,13 @@ def _confirm_and_explain(scenario: _Scenario, found: ScheduleRun, *, seed: int, 
     deviations = found.deviations
     again = _replay(scenario, deviations)
     if again.signature() != found.signature() or again.log != found.log:
-        raise InfrastructureError(
-            f"a failing schedule ({found.failure.kind if found.failure else '?'}) did not "
-            "reproduce on replay: something outside the explorer's control (wall-clock time, "
-            "randomness, I/O, object ids) changes the program's behaviour between runs")
+        return _not_reproduced(scenario, found, seed=seed, run_number=run_number)
     signature = found.signature()
     if shrink:
         deviations = _shrink(scenario, deviations, signature)
     final = _replay(scenario, deviations, record=True)
     if final.signature() != signature:
-        raise InfrastructureError("the shrunk failing schedule did not reproduce on replay")
+        return _not_reproduced(scenario, found, seed=seed, run_number=run_number)
     deviations = final.deviations
     assert final.failure is not None
     switches = sum(1 for c, d in final.log if c != d)
@@ -532,6 +528,18 @@ def _confirm_and_explain(scenario: _Scenario, found: ScheduleRun, *, seed: int, 
         details += "\n" + rf.details
     return ExplorationFailure(rf.kind, rf.message, trace=_trace(final), deadlock=rf.deadlock,
                               replay=replay_id(deviations), seed=seed, details=details)
+
+
+def _not_reproduced(scenario: _Scenario, found: ScheduleRun, *, seed: int,
+                    run_number: int) -> ExplorationFailure:
+    """A failure the same schedule did not repeat (the program's own behaviour changed
+    between two runs of one interleaving): it happened, so the check fails, without a
+    timeline or replay id (replaying shows something else)."""
+    rf = found.failure
+    assert rf is not None
+    details = messages.not_reproduced(scenario.name, run_number)
+    return ExplorationFailure(rf.kind, rf.message, deadlock=rf.deadlock, seed=seed,
+                              details=details + ("\n" + rf.details if rf.details else ""))
 
 
 def _shrink(scenario: _Scenario, deviations: dict[int, int],

@@ -1,7 +1,8 @@
 """The learner-facing prose of one run's failure: what a learner reads when a schedule fails.
 
 Owns: `RunFailure` and the sentences for an exception, a deadlock, a livelock, an `always`
-property that failed, and a data race the happens-before detector noticed. It must not decide
+property that failed, a data race the happens-before detector noticed, and a failure that
+the same schedule did not repeat. It must not decide
 whether a run failed, nor look at the scheduler's state: its callers hand it what they saw.
 """
 
@@ -86,3 +87,14 @@ def race(name: str, a: str, verb_a: str, site_a: int, b: str, verb_b: str, site_
     return (f"{name}: {a} {verb_a} it at {where(site_a)} and {b} {verb_b} it "
             f"at {where(site_b)}, and nothing (no common lock, join, event or "
             "queue) orders the two")
+
+
+def not_reproduced(scenario: str, run_number: int) -> str:
+    """Why a failure comes without a timeline: the same schedule, run again, did not fail."""
+    text = (f"the explorer saw this on schedule {run_number}, but the same schedule run again "
+            "did not fail the same way: your code does something different each time the "
+            "threads interleave the same way, so no timeline or replay can show it. Does it "
+            "depend on id() of objects, the time, random numbers, or files?")
+    if scenario in ("", "scenario"):
+        return text[:1].upper() + text[1:]
+    return f"Scenario {scenario!r}: {text}"

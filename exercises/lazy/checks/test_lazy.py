@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from grader.checks import CheckFailure, call_within, lock_operations, stress
+from grader.explore import sync as modelled
 
 PATIENCE = 5.0  # seconds a correct get() may take on a loaded machine
 
@@ -23,12 +24,17 @@ def _get_within(lazy) -> tuple:
     return call.value, call.error, call.finished
 
 
-def _counting_factory(fail_first: int = 0, result=None):
-    """A factory that raises Boom on its first `fail_first` calls, then returns new objects."""
+def _counting_factory(fail_first: int = 0, result=None, slow: bool = False):
+    """A factory that raises Boom on its first `fail_first` calls, then returns new objects.
+    A `slow` one takes a moment (a scheduling point, under the explorer) once started: a
+    `get` that only looks before and after the call (as `functools.lru_cache` does) lets a
+    second caller start it too."""
     calls = SimpleNamespace(started=0, completed=0, values=[])
 
     def factory():
         calls.started += 1
+        if slow:
+            modelled.sleep(0)
         if calls.started <= fail_first:
             raise Boom(f"attempt {calls.started} failed")
         value = object() if result is None else result
@@ -147,7 +153,7 @@ def test_failing_factory_retried(submission, rng):
 
 def test_factory_once_under_threads(submission, explorer):
     def setup():
-        factory, calls = _counting_factory()
+        factory, calls = _counting_factory(slow=True)
         return SimpleNamespace(lazy=submission.Lazy(factory), calls=calls, got=[])
 
     def caller(s):
