@@ -182,6 +182,17 @@ class Refused(Exception):
         self.item = item
 
 
+class Declined(Exception):
+    """An exception of the checks' own (no built-in type) that pickles like any other."""
+
+
+def decline_on(item: int, bad: int, message: str = "declined") -> int:
+    """Return `item`, except raise `Declined(f"{message} {item}")` on `bad`."""
+    if item == bad:
+        raise Declined(f"{message} {item}")
+    return item
+
+
 def refuse_on(item: int, bad: int, why: str = "refused") -> int:
     """Return `item`, except raise `Refused(bad, why)` on `bad`."""
     if item == bad:

@@ -176,6 +176,29 @@ def test_no_overdraft(submission, explorer):
 
     explorer.check(setup, [first, second], invariant=invariant, runs=RUNS)
 
+    # The same two withdrawals while a third transfer holds the first one's destination: a
+    # transfer that waits for it (or backs off and tries again) must still refuse to take
+    # more than account 0 holds when it finally moves the money.
+    def contended_setup():
+        return SimpleNamespace(bank=submission.Bank([5, 1, 0]), ok=[None, None, None])
+
+    def third(s):
+        s.ok[2] = s.bank.transfer(1, 2, 1)
+
+    def contended(s):
+        got = _balances(s.bank, 3)
+        assert min(got) >= 0, (
+            f"Bank([5, 1, 0]): transfer(0, 1, 4), transfer(0, 2, 4) and transfer(1, 2, 1) "
+            f"ran at once, and a balance went negative: {got}.")
+        assert sorted_if_comparable(s.ok[:2]) == [False, True] and s.ok[2] is True, (
+            f"Bank([5, 1, 0]): account 0 holds 5, so exactly one of transfer(0, 1, 4) and "
+            f"transfer(0, 2, 4) can succeed, and transfer(1, 2, 1) always can; they returned "
+            f"{s.ok}.")
+        assert sum(got) == 6, f"Money was lost or created: the balances are {got}."
+
+    explorer.check(contended_setup, [first, second, third], invariant=contended, runs=RUNS,
+                   name="two withdrawals from account 0 while a third transfer holds account 1")
+
 
 def test_total_consistent(submission, explorer, rng):
     def setup():

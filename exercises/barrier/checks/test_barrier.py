@@ -167,3 +167,31 @@ def test_reusable_no_lapping(submission, explorer, rng):
 
         explorer.check(setup, threads, invariant=invariant, runs=300 if parties > 1 else 5,
                        name=f"Barrier({parties}), {rounds} rounds")
+
+    # The same two threads use one barrier for two rounds, then a second one: what a thread
+    # remembers of the first (kept per thread rather than per barrier) must not let it
+    # through the second alone.
+    def two_setup():
+        return SimpleNamespace(barriers=[submission.Barrier(2), submission.Barrier(2)],
+                               arrived=[[0, 0], [0, 0]], bad=[])
+
+    def user(i: int):
+        def run(s):
+            for b, barrier in enumerate(s.barriers):
+                for k in range(2):
+                    s.arrived[b][k] += 1
+                    barrier.wait()
+                    if s.arrived[b][k] != 2:
+                        s.bad.append(f"party {i} got through round {k + 1} of the "
+                                     f"{('first', 'second')[b]} barrier when only "
+                                     f"{s.arrived[b][k]} of 2 parties had arrived in it")
+
+        run.__name__ = f"party_{i}"
+        return run
+
+    explorer.check(two_setup, [user(0), user(1)], invariant=lambda s: _nobody_lapped(s),
+                   runs=100, name="two Barrier(2), 2 rounds on each, one after the other")
+
+
+def _nobody_lapped(s) -> None:
+    assert not s.bad, s.bad[0] + "."

@@ -401,8 +401,10 @@ def test_no_loss_no_duplication(submission, explorer, rng):
                             f"{consumers} consumer(s)")
 
 
-def test_capacity_respected(submission, explorer, rng):
-    for capacity in (1, rng.randrange(2, 5)):
+def test_capacity_respected(submission, explorer):
+    # 1, then 3: not a power of two (a ring rounded up to one holds more), under every seed;
+    # 5 would do too, at twice the cost
+    for capacity in (1, 3):
         producers = 3 if capacity == 1 else 2
         items = 1 if capacity == 1 else capacity
         setup, threads, expected = _traffic(submission, capacity, producers=producers,

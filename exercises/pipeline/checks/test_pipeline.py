@@ -85,6 +85,15 @@ def test_any_items(submission: ModuleType, rng: Any) -> None:
                          "None, 0 or empty is an item like any other, not the end of the stream.")
     got = _run(submission, [partial(tasks.add, n=1), tasks.identity], [])
     assert got == [], f"No items through 2 stages: expected [], but got {got!r}."
+    # items a pipeline might take for its own end marker: strings, bytes, negative numbers
+    markers = ["__END__", "END", "STOP", "DONE", "EOF", "<end>", "\n", "None", b"", b"END",
+               -1, "__STOP__", "sentinel", ("END",)]
+    rng.shuffle(markers)
+    items = ["first", *markers, "last"]
+    got = _run(submission, [tasks.identity, tasks.identity], list(items))
+    assert got == items, (f"{len(items)} items through 2 stages that pass them on: expected "
+                          f"{items!r}, but got {got!r}. Whatever your code sends as its own "
+                          "end marker, an item equal to it is still an item.")
 
 
 def test_process_per_stage(submission: ModuleType) -> None:
@@ -216,6 +225,9 @@ def test_children_reaped(submission: ModuleType) -> None:
         raise CheckFailure("not-processes", "run_pipeline ran its stages in the calling process, "
                                             "so there are no children to reap.")
     watch.require_no_leftovers("After run_pipeline returned", ADVICE)
+    with ProcessWatch() as empty:
+        _run(submission, [tasks.stamp, tasks.stamp], [], watch=empty)
+    empty.require_no_leftovers("After run_pipeline returned for no items", ADVICE)
     with ProcessWatch() as failing:
         try:
             _run(submission, [partial(tasks.fail_on, bad=3), partial(tasks.add, n=1)], list(range(10)),

@@ -141,6 +141,9 @@ def test_exceptions(submission: ModuleType) -> None:
         # str(KeyError('k')) is "'k'": rebuilding the exception from its str() adds quotes
         (partial(tasks.raise_typed, bad=5, type_name="KeyError", message="k"), KeyError,
          str(KeyError("k"))),
+        # a type of the checks' own, not a built-in; and the last item, which fails after
+        # every item has been handed out
+        (partial(tasks.decline_on, bad=9, message="declined"), tasks.Declined, "declined 9"),
     ]
     for fn, exc_type, message in cases:
         with ProcessWatch() as watch:
@@ -203,6 +206,12 @@ def test_nothing_left(submission: ModuleType) -> None:
     with ProcessWatch() as watch:
         _pmap(submission, tasks.burn, [2000] * 8, 2, watch=watch)
     watch.require_no_leftovers("After pmap returned", ADVICE)
+    # fewer items than workers: a worker with nothing to do is a child too
+    for items, workers in (([41], 4), ([], 3)):
+        with ProcessWatch() as watch:
+            _pmap(submission, partial(tasks.add, n=1), items, workers, watch=watch)
+        watch.require_no_leftovers(f"After pmap returned for {len(items)} item(s) with "
+                                   f"workers={workers}", ADVICE)
 
 
 def test_mixed_calls(submission: ModuleType, rng: random.Random) -> None:
