@@ -45,14 +45,27 @@ def progress() -> None:
             pass
 
 
+#: The channel's key (`protocol.ENV_CHANNEL_KEY`), once `bind_key` has set it.
+_key: list[bytes] = [b""]
+
+
+def bind_key(key: str) -> None:
+    """Put `key` in every record `send` writes from now on (the harness, before any learner
+    code runs); only the first key counts."""
+    if key and not _key[0] and key.isalnum():
+        _key[0] = key.encode()
+
+
 def send(fd: int, record: protocol.Record, *, _write=os.write, _encode=protocol.encode,
-         _lock=_send_lock) -> None:
+         _lock=_send_lock, _keyed=_key) -> None:
     """Write one record to the channel; safe from several threads.
 
     The writer, encoder and lock are bound when this module is imported (before any learner
     code runs), so patching `os.write` or `protocol.encode` later does not reach the channel.
     """
     data = _encode(record)
+    if _keyed[0]:  # encode writes one JSON object: the key goes in as its first member
+        data = b'{"key":"' + _keyed[0] + b'",' + data[1:]
     if len(data) > MAX_RECORD:
         raise ValueError(f"record of {len(data)} bytes is larger than the channel allows")
     with _lock:
@@ -65,9 +78,10 @@ def send(fd: int, record: protocol.Record, *, _write=os.write, _encode=protocol.
 class RecordReader:
     """Splits a byte stream into JSON records, keeping memory bounded."""
 
-    def __init__(self, max_record: int = MAX_RECORD) -> None:
+    def __init__(self, max_record: int = MAX_RECORD, key: str | None = None) -> None:
         self._buffer = bytearray()
         self._max = max_record
+        self._key = key  # every record must carry it (see protocol.ENV_CHANNEL_KEY)
         self.overflowed = False
 
     def feed(self, data: bytes) -> list[dict[str, Any]]:
@@ -88,6 +102,9 @@ class RecordReader:
                 raise ProtocolError(f"a record is not JSON: {exc}") from None
             if not isinstance(record, dict):
                 raise ProtocolError("a record is not a JSON object")
+            if self._key is not None and record.pop("key", None) != self._key:
+                raise ProtocolError("a record without the channel's key: something other "
+                                    "than the harness wrote to the results channel")
             records.append(record)
         if len(self._buffer) > self._max:
             self.overflowed = True

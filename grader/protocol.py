@@ -35,6 +35,10 @@ from typing import Any
 
 #: The file descriptor of the results channel (the child writes records to it).
 ENV_CHANNEL_FD = "GRADER_CHANNEL_FD"
+#: A secret the parent draws for each child: the harness takes it out of the environment
+#: before any learner code runs and puts it in every record it sends, and the parent refuses a
+#: record without it, so bytes a submission writes to the channel blindly are never a result.
+ENV_CHANNEL_KEY = "GRADER_CHANNEL_KEY"
 #: The folder holding the learner's entry module (the child's working directory too).
 ENV_SUBMISSION_DIR = "GRADER_SUBMISSION_DIR"
 #: The entry module's name (`counter` for counter.py).

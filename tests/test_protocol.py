@@ -174,3 +174,27 @@ def test_naming_the_submission_again_renames_every_replay():
     assert result.submission == "alice/c.py"
     assert result.replay.command() == "grader check counter alice/c.py --seed 5"
     assert "alice/c.py --seed 5 --check c" in failure.replay.command()
+
+
+def test_the_channel_refuses_a_record_without_its_key():
+    import os
+
+    from grader.channel import RecordReader, send
+
+    read, write = os.pipe()
+    try:
+        send(write, protocol.CheckStarted("starts-at-start"), _keyed=[b"k3y"])
+        keyed = os.read(read, 4096)
+    finally:
+        os.close(read)
+        os.close(write)
+    assert keyed.startswith(b'{"key":"k3y",')
+    records = RecordReader(key="k3y").feed(keyed)
+    assert [protocol.decode(r) for r in records] == [protocol.CheckStarted("starts-at-start")]
+    assert "key" not in records[0]
+    forged = protocol.encode(protocol.CheckStarted("starts-at-start"))
+    with pytest.raises(protocol.ProtocolError, match="channel's key"):
+        RecordReader(key="k3y").feed(forged)
+    with pytest.raises(protocol.ProtocolError, match="channel's key"):
+        RecordReader(key="k3y").feed(keyed.replace(b"k3y", b"k3z"))
+    assert RecordReader().feed(forged)  # a reader without a key takes any record

@@ -9,6 +9,7 @@ no record field itself (`records` does), skips by the plan's rule, and scores no
 from __future__ import annotations
 
 import os
+import secrets
 import select
 import signal
 import sys
@@ -202,8 +203,11 @@ class ChildDriver:
         child_dir = self.run_dir / f"child-{self.children}"
         child_dir.mkdir()
         self.children += 1
+        key = secrets.token_hex(16)
+        env = self._env()
+        env[protocol.ENV_CHANNEL_KEY] = key
         request = self.sandbox.SandboxRequest(
-            argv=self._argv(ids), workdir=self.work, env=self._env(), limits=self._limits(),
+            argv=self._argv(ids), workdir=self.work, env=env, limits=self._limits(),
             readable=[self.exercise.folder, Path(grader.__file__).resolve().parent],
             label=f"grader-{self.exercise.id}",
             run_dir=child_dir,  # inside the grading's temporary folder: removed with it
@@ -217,7 +221,7 @@ class ChildDriver:
             child = child or self.backend.start(request)
         except Exception as exc:  # noqa: BLE001
             raise GradingError(f"the sandbox could not start the submission: {exc}") from exc
-        reader = RecordReader()
+        reader = RecordReader(key=key)
         current: str | None = None
         current_start = 0.0
         last_progress: float | None = None  # the running check's last progress record

@@ -421,6 +421,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
 
     fd = int(os.environ[protocol.ENV_CHANNEL_FD])
+    channel.bind_key(os.environ.pop(protocol.ENV_CHANNEL_KEY, ""))
     folder = str(fixtures.submission_dir())
     wanted = [c for c in args.only.split(",") if c]
     SEND(fd, Hello(os.getpid()))

@@ -56,7 +56,7 @@ ZYGOTE_MODULE = "grader.harness.zygote"
 #: Environment keys that differ from run to run; every other key is part of the session's
 #: identity (the zygote started with it).
 PER_RUN_ENV = ("HOME", "TMPDIR", protocol.ENV_SUBMISSION_DIR, protocol.ENV_SEED,
-               protocol.ENV_REPLAY)
+               protocol.ENV_REPLAY, protocol.ENV_CHANNEL_KEY)
 STARTUP_SECONDS = 20.0
 REPLY_SECONDS = 10.0  # for the zygote to fork, or to report once a run has ended
 GRACE_SECONDS = 3.0

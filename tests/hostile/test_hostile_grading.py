@@ -536,24 +536,21 @@ _hx_channel.send = _hx_forge
 '''
 
 FORGE_OUT_OF_ORDER = '''
-# Writes a forged pass for a later check straight to the results channel (fd 3) the first time
-# increment() runs, that is, while increments-add-up is the running check; a marker file in the
-# working folder keeps the fresh child that runs the remaining checks honest. (Patching
-# grader.channel.send no longer reaches the channel: the harness binds it before import.)
+# Writes a forged pass for a later check straight to the results channel (fd 3) each time
+# increment() runs. (Patching grader.channel.send does not reach the channel: the harness
+# binds it before import.)
 def _hx_forge_once():
-    if not _hx_os.path.exists("forged"):
-        open("forged", "w").close()
-        _hx_os.write(3, b'{"event": "result", "check": "counters-are-independent", '
-                        b'"status": "passed", "failure": null, "duration_s": 0.1}\\n')
+    _hx_os.write(3, b'{"event": "result", "check": "counters-are-independent", '
+                    b'"status": "passed", "failure": null, "duration_s": 0.1}\\n')
 '''
 
-
-def test_forged_pass_for_a_check_whose_needs_failed_is_skipped(backend, token, write):
-    graded = grade(write(source(token, top=FORGE_NEEDS)), backend, "no-lost-updates",
-                   token=token)
-    assert_contained(graded, token, {"increments-add-up": {"failed"},
-                                     "no-lost-updates": {"skipped"}})
-    assert any("grader" in flag["what"] for flag in graded.result["integrity"])
+FORGE_RUNNING = '''
+# Writes a pass for the check that is running, well formed and in order, as the harness would:
+# only the channel's key, which the submission does not know, tells it apart.
+def _hx_forge_running():
+    _hx_os.write(3, b'{"event": "result", "check": "increments-add-up", '
+                    b'"status": "passed", "failure": null, "duration_s": 0.1}\\n')
+'''
 
 
 @WITH_PORTABLE
@@ -561,9 +558,17 @@ def test_forged_record_out_of_order_is_refused(backend, token, write):
     graded = grade(write(source(token, top=FORGE_OUT_OF_ORDER, body="_hx_forge_once()")),
                    backend, "increments-add-up", "counters-are-independent", token=token)
     assert_contained(graded, token, {"increments-add-up": {"error"},
-                                     "counters-are-independent": {"failed"}})
+                                     "counters-are-independent": {"error", "failed"}})
     assert "disturbed" in graded.check("increments-add-up")["message"]
     assert any("os.write(3" in flag["what"] for flag in graded.result["integrity"])
+
+
+@WITH_PORTABLE
+def test_forged_pass_for_the_running_check_is_refused(backend, token, write):
+    graded = grade(write(source(token, top=FORGE_RUNNING, body="_hx_forge_running()")),
+                   backend, "increments-add-up", token=token)
+    assert_contained(graded, token, {"increments-add-up": {"error"}})
+    assert "channel's key" in graded.check("increments-add-up")["message"]
 
 
 def test_patched_builtins_cost_the_checks_and_are_flagged(backend, token, write):
