@@ -11,8 +11,10 @@ from __future__ import annotations
 import os
 import secrets
 import select
+import shutil
 import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +24,7 @@ import grader
 from grader import protocol
 from grader.channel import RecordReader
 from grader.grading.options import GradeOptions, GradingError
-from grader.grading.plan import CheckDecision, unmet_need
+from grader.grading.plan import CheckDecision, split_lanes, unmet_need
 from grader.protocol import (
     CheckEnded,
     CheckStarted,
@@ -40,6 +42,10 @@ STARTUP_SECONDS = 20.0  # interpreter + pytest start-up allowance before the fir
 #: A check that keeps reporting progress (the explorer finishing schedules) may run up to this
 #: many times its budget: on a loaded machine its schedules are slower, not stuck.
 PROGRESS_CAP = 4.0
+#: Children that may run one grading's ordinary checks side by side (`GradeOptions.lanes`);
+#: GRADER_LANES sets it for every grading of the process (1: one child at a time).
+ENV_LANES = "GRADER_LANES"
+MAX_LANES = 4
 
 
 def _check_limit(start: float, budget: float, last_progress: float | None) -> float:
@@ -58,9 +64,36 @@ class RunState:
     executed: dict[str, set[int]] = field(default_factory=dict)
     statements: dict[str, set[int]] = field(default_factory=dict)
     resources: Resources = field(default_factory=Resources)
-    output: list[bytes] = field(default_factory=list)
+    # (lane, child of that lane) -> what it printed
+    output_by_child: dict[tuple[int, int], list[bytes]] = field(default_factory=dict)
     output_truncated: bool = False
     backend: str = ""
+
+    @property
+    def output(self) -> bytes:
+        """What the children printed: lane by lane, and each lane's children in order."""
+        return b"".join(b"".join(self.output_by_child[k]) for k in sorted(self.output_by_child))
+
+
+def lanes_wanted(options: GradeOptions) -> int:
+    """How many children may run a grading's ordinary checks side by side.
+
+    GRADER_LANES, else the options' own number, else: one child at a time where a machine
+    share or a warm harness is in play (a batch already grades one submission per core), and
+    one per core, up to two, for a grading alone on the machine (`grader check`, a test).
+    """
+    raw = os.environ.get(ENV_LANES, "")
+    if raw.isdigit() and int(raw) > 0:
+        return min(int(raw), MAX_LANES)
+    if options.lanes is not None:
+        return max(1, min(options.lanes, MAX_LANES))
+    if options.machine is not None or options.warm:
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(2, cores))
 
 
 def _describe_death(result: Any) -> tuple[str, str]:
@@ -116,13 +149,18 @@ class ChildDriver:
         self.sandbox = sandbox
         self.state = RunState(backend=self.backend.name)
         self.children = 0
+        self.lanes = lanes_wanted(options)
+        self._lane_works: list[Path] = [work]
+        self._lock = threading.Lock()  # the state's counters and output, across lanes
+        self._abort = threading.Event()  # a lane failed: the others stop their children
+        self._imports_known = threading.Event()  # the first lane's first child has ended
 
-    def _env(self) -> dict[str, str]:
+    def _env(self, work: Path) -> dict[str, str]:
         package_root = str(Path(grader.__file__).resolve().parent.parent)
         env = {
             "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "HOME": str(self.work),
-            "TMPDIR": str(self.work),
+            "HOME": str(work),
+            "TMPDIR": str(work),
             "LANG": "C.UTF-8",
             "LC_ALL": "C.UTF-8",
             "PYTHONHASHSEED": "0",
@@ -131,7 +169,7 @@ class ChildDriver:
             "PYTHONPATH": package_root,
             # only the plugins the harness names: faster, and nothing installed joins the run
             "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
-            protocol.ENV_SUBMISSION_DIR: str(self.work),
+            protocol.ENV_SUBMISSION_DIR: str(work),
             protocol.ENV_ENTRY: self.exercise.entry,
             protocol.ENV_SEED: str(self.seed),
             protocol.ENV_CHECK_SECONDS: str(self.exercise.limits.check_seconds),
@@ -175,10 +213,67 @@ class ChildDriver:
         wanted = {"1": True, "0": False}.get(os.environ.get(ENV_WARM, ""), self.options.warm)
         return wanted and self.exercise.family == "threads"
 
-    def run(self, checks: list[CheckSpec]) -> None:
-        """Run `checks` (in order), restarting children until each one is decided."""
-        pending = [c.id for c in checks]
+    def run(self, checks: list[CheckSpec], alone: bool = False) -> None:
+        """Run `checks` (in plan order), restarting children until each one is decided: in
+        one child at a time when `alone` (an exclusive phase) or when one lane is wanted,
+        else dealt to lanes whose children run side by side."""
+        pending = [c for c in checks if c.id not in self.state.decided]
+        lanes = [] if alone else split_lanes(self.exercise, pending, self.lanes)
+        if len(lanes) < 2:
+            self._imports_known.set()
+            self._run_lane([c.id for c in pending], self.work, lane=0)
+            return
+        self._prepare_lane_works(len(lanes))
+        if IMPORTS not in lanes[0]:
+            self._imports_known.set()
+        failures: list[BaseException] = []
+
+        def lane(index: int, ids: list[str]) -> None:
+            try:
+                self._run_lane(ids, self._lane_works[index], lane=index)
+            except BaseException as exc:  # noqa: BLE001 - re-raised by the grading's thread
+                failures.append(exc)
+                self._abort.set()
+            finally:
+                if index == 0:
+                    self._imports_known.set()
+
+        threads = [threading.Thread(target=lane, args=(k, ids), name=f"grader-lane-{k}",
+                                    daemon=True) for k, ids in enumerate(lanes)]
+        for thread in threads:
+            thread.start()
+        try:
+            for thread in threads:
+                thread.join()
+        except BaseException:
+            self._abort.set()  # each lane kills its child within half a second
+            for thread in threads:
+                thread.join()
+            raise
+        if failures:
+            raise failures[0]
+
+    def _prepare_lane_works(self, count: int) -> None:
+        """A copy of the submission's folder per extra lane, made before any child runs in
+        it, so children side by side never share files (named as `learner_terms` expects)."""
+        while len(self._lane_works) < count:
+            lane_root = self.run_dir.parent / f"grader-lane{len(self._lane_works)}"
+            lane_root.mkdir(mode=0o755)
+            shutil.copytree(self.work, lane_root / "work", symlinks=True)
+            self._lane_works.append(lane_root / "work")
+
+    def _run_lane(self, ids: list[str], work: Path, lane: int) -> None:
+        """Run `ids` in `work`, one child after another, until each is decided."""
+        first = lane == 0
+        pending = list(ids)
+        started = 0
         while True:
+            if self._abort.is_set():
+                return
+            if started and not first:
+                # a later child of a side lane only starts once the import check is decided:
+                # if the module does not import, what is left is skipped, not retried
+                self._imports_known.wait()
             pending = [c for c in pending if c not in self.state.decided]
             pending = [c for c in pending if not self._skip_if_needs_failed(c)]
             if not pending:
@@ -190,7 +285,10 @@ class ChildDriver:
                         f"(the whole submission gets {self.exercise.limits.submission_seconds:g} s)",
                     ), 0.0)
                 return
-            self._run_child(pending)
+            self._run_child(pending, work, (lane, started))
+            started += 1
+            if first:
+                self._imports_known.set()
 
     def _skip_if_needs_failed(self, check_id: str) -> bool:
         skip = unmet_need(self.exercise, self.exercise.check(check_id), self.state.decided)
@@ -199,15 +297,19 @@ class ChildDriver:
         self.state.decided[check_id] = CheckDecision(Status.SKIPPED, skip, 0.0)
         return True
 
-    def _run_child(self, ids: list[str]) -> None:
-        child_dir = self.run_dir / f"child-{self.children}"
+    def _run_child(self, ids: list[str], work: Path, slot: tuple[int, int] = (0, 0)) -> None:
+        """One child for `ids` in `work`; `slot` is (lane, child of that lane), the order in
+        which the learner's output is kept."""
+        with self._lock:
+            index = self.children
+            self.children += 1
+        child_dir = self.run_dir / f"child-{index}"
         child_dir.mkdir()
-        self.children += 1
         key = secrets.token_hex(16)
-        env = self._env()
+        env = self._env(work)
         env[protocol.ENV_CHANNEL_KEY] = key
         request = self.sandbox.SandboxRequest(
-            argv=self._argv(ids), workdir=self.work, env=env, limits=self._limits(),
+            argv=self._argv(ids), workdir=work, env=env, limits=self._limits(),
             readable=[self.exercise.folder, Path(grader.__file__).resolve().parent],
             label=f"grader-{self.exercise.id}",
             run_dir=child_dir,  # inside the grading's temporary folder: removed with it
@@ -229,11 +331,21 @@ class ChildDriver:
         idle_since = started_at  # the start, then the last result: the gap between checks
         expected = list(ids)
         done = aborted = False
+        decided_here = 0
         check_budget = self.exercise.limits.check_seconds
         fd = child.channel_fd
         try:
             while True:
                 now = time.monotonic()
+                if self._abort.is_set():
+                    child.kill("the grading stopped")
+                    aborted = True
+                    break
+                if current and self._skip_if_needs_failed(current):
+                    # a check it needs, run beside it in another lane, did not pass
+                    child.kill("a needed check did not pass")
+                    aborted = True
+                    break
                 check_budget = (self.exercise.check(current).budget(self.exercise.limits)
                                 if current else self.exercise.limits.check_seconds)
                 if current:
@@ -290,6 +402,7 @@ class ChildDriver:
                         self.state.decided[record.check] = CheckDecision(
                             record.status, record.failure, record.duration_s, record.note,
                             record.exploration)
+                        decided_here += 1
                         expected.remove(record.check)
                         current, idle_since = None, time.monotonic()
                         if expected and self._skip_if_needs_failed(expected[0]):
@@ -302,10 +415,12 @@ class ChildDriver:
                         if record.check == current:
                             last_progress = time.monotonic()
                     elif isinstance(record, Coverage):
-                        for name, lines in record.files.items():
-                            self.state.executed.setdefault(name, set()).update(lines["executed"])
-                            self.state.statements.setdefault(name, set()).update(
-                                lines["statements"])
+                        with self._lock:
+                            for name, lines in record.files.items():
+                                self.state.executed.setdefault(name, set()).update(
+                                    lines["executed"])
+                                self.state.statements.setdefault(name, set()).update(
+                                    lines["statements"])
                     elif isinstance(record, InternalError):
                         child.kill("internal error")
                         raise GradingError(f"the grading harness failed: {record.message}")
@@ -315,7 +430,12 @@ class ChildDriver:
                 if done or aborted:
                     break
         finally:
-            result = self._finish(child)
+            result = self._finish(child, slot)
+        if done and expected and not decided_here and expected[0] not in self.state.decided:
+            # a child that says it is done but decided nothing would be started again forever
+            self.state.decided[expected[0]] = CheckDecision(Status.ERROR, Failure(
+                "exception", "the checks' process ended before this check reported a result"),
+                0.0)
         if current is not None and current not in self.state.decided:
             kind, message = _describe_death(result)
             self.state.decided[current] = CheckDecision(
@@ -355,7 +475,7 @@ class ChildDriver:
             self.state.decided[victim] = CheckDecision(Status.ERROR, Failure("exception", message),
                                                   0.0)
 
-    def _finish(self, child: Any) -> Any:
+    def _finish(self, child: Any, slot: tuple[int, int]) -> Any:
         try:
             result = child.wait()
         finally:
@@ -363,6 +483,11 @@ class ChildDriver:
         error = getattr(result, "error", None)
         if error and getattr(result, "killed", None) != "sandbox-lost":
             raise GradingError(f"the sandbox failed: {error}")
+        with self._lock:
+            self._account(result, slot)
+        return result
+
+    def _account(self, result: Any, slot: tuple[int, int]) -> None:
         usage = result.usage
         res = self.state.resources
         res.cpu_s += usage.cpu_user_s + usage.cpu_system_s
@@ -374,10 +499,10 @@ class ChildDriver:
                                 (result.stderr_path, result.stderr_truncated)):
             try:
                 with open(path, "rb") as stream:
-                    self.state.output.append(stream.read(OUTPUT_SHOWN))
+                    self.state.output_by_child.setdefault(slot, []).append(
+                        stream.read(OUTPUT_SHOWN))
                     if stream.read(1):
                         self.state.output_truncated = True
             except OSError:
                 pass
             self.state.output_truncated |= bool(truncated)
-        return result

@@ -39,13 +39,15 @@ __all__ = ["GradeOptions", "GradingError", "MachineShare", "grade_submission"]
 
 
 def _phases(checks: list[CheckSpec], machine: MachineShare | None
-            ) -> Iterator[tuple[list[CheckSpec], ContextManager[None]]]:
+            ) -> Iterator[tuple[list[CheckSpec], ContextManager[None], bool]]:
+    """(checks, the machine share they hold, whether they run alone): the ordinary checks,
+    then the exclusive ones, one child at a time, with the machine to themselves."""
     ordinary = [c for c in checks if not c.exclusive]
     exclusive = [c for c in checks if c.exclusive]
     if ordinary:
-        yield ordinary, machine.shared() if machine else contextlib.nullcontext()
+        yield ordinary, machine.shared() if machine else contextlib.nullcontext(), False
     if exclusive:
-        yield exclusive, machine.exclusive() if machine else contextlib.nullcontext()
+        yield exclusive, machine.exclusive() if machine else contextlib.nullcontext(), True
 
 
 def grade_submission(exercise: Exercise, submission: Path | str,
@@ -93,12 +95,12 @@ def grade_submission(exercise: Exercise, submission: Path | str,
         state = None
         driver = ChildDriver(exercise, work, run_dir, seed, options, deadline)
         driver.state.decided.update(decided)
-        for phase, share in _phases(checks, options.machine):
+        for phase, share, alone in _phases(checks, options.machine):
             with share:
-                driver.run(phase)
+                driver.run(phase, alone=alone)
         state = driver.state
         decided = state.decided
-        output = b"".join(state.output)
+        output = state.output
 
     # what regrades this submission with this seed; a failure's replay adds its check and
     # schedule (commands are made only where they are shown)

@@ -38,6 +38,10 @@ class GradeOptions:
     # thread exercises' children forked by a warm harness that stays up between gradings
     # (grader.sandbox.warm; bwrap only): for batch, validate and Dask, which grade many
     warm: bool = False
+    # children that run the ordinary (not `exclusive`) checks side by side, each with its own
+    # copy of the submission; None: one per core, up to 2, unless `machine` or `warm` is set
+    # (then 1). GRADER_LANES overrides it. The grade does not depend on it.
+    lanes: int | None = None
 
 
 @dataclass

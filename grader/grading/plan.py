@@ -59,6 +59,30 @@ def plan_checks(exercise: Exercise, only: list[str] | None) -> list[CheckSpec]:
     return ordered
 
 
+def split_lanes(exercise: Exercise, checks: list[CheckSpec], lanes: int) -> list[list[str]]:
+    """`checks` (in plan order) dealt to at most `lanes` children that run side by side.
+
+    The built-in checks go to the first lane, ahead of everything. The others go, costliest
+    first, to the lane with the least declared `cost` so far (the first such lane on a tie), so
+    the split depends only on the exercise. Each lane keeps plan order. A check may land in
+    another lane than a check it needs: it then runs beside that check, and the parent's skip
+    rule (`unmet_need`) still decides it by the need's outcome, as when they run in one child.
+    """
+    lanes = max(1, lanes)
+    dealt: list[list[CheckSpec]] = [[] for _ in range(lanes)]
+    load = [0.0] * lanes
+    for check in checks:
+        if check.builtin:
+            dealt[0].append(check)
+    order = {c.id: k for k, c in enumerate(checks)}
+    for check in sorted((c for c in checks if not c.builtin),
+                        key=lambda c: (-c.cost, order[c.id])):
+        lane = min(range(lanes), key=lambda k: (load[k], k))
+        dealt[lane].append(check)
+        load[lane] += check.cost
+    return [[c.id for c in sorted(lane, key=lambda c: order[c.id])] for lane in dealt if lane]
+
+
 def unmet_need(exercise: Exercise, check: CheckSpec,
                decided: Mapping[str, CheckDecision]) -> Failure | None:
     """The skip of `check` when one of the checks it needs was decided and did not pass."""

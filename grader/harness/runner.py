@@ -365,7 +365,11 @@ def _skip_exception() -> type:
     return pytest.skip.Exception
 
 
-def _run_import_check(fd: int, folder: str, report: bool) -> bool:
+def _run_import_check(fd: int, folder: str, report: bool, others: list[str]) -> bool:
+    """Import the learner's module, reported as the import check when `report`; else (a
+    child beside the one that runs the import check, or one started after a crash) a failure
+    is reported as the failure of each of the child's checks, `others`, so that the parent
+    never starts the same child again for nothing."""
     if report:
         SEND(fd, CheckStarted(IMPORTS))
     start = time.monotonic()
@@ -386,6 +390,11 @@ def _run_import_check(fd: int, folder: str, report: bool) -> bool:
     if report:
         SEND(fd, CheckEnded(check=IMPORTS, status=Status.PASSED if ok else Status.FAILED,
                             failure=failure, duration_s=round(time.monotonic() - start, 4)))
+    elif not ok:
+        for check_id in others:
+            SEND(fd, CheckStarted(check_id))
+            SEND(fd, CheckEnded(check=check_id, status=Status.FAILED, failure=failure,
+                                duration_s=round(time.monotonic() - start, 4)))
     return ok
 
 
@@ -438,10 +447,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the grader's fault, never the learner's
         SEND(fd, InternalError(f"instrumenting the submission failed: {exc!r}"))
         return 3
-    if not _run_import_check(fd, folder, IMPORTS in wanted):
+    rest = [c for c in wanted if c != IMPORTS]
+    if not _run_import_check(fd, folder, IMPORTS in wanted, rest):
         SEND(fd, Done())
         return 0
-    rest = [c for c in wanted if c != IMPORTS]
     if rest:
         plugins = ["grader.harness.fixtures", *args.plugin]
         pytest_args = [args.checks_dir, "-p", "no:terminal", "-p", "no:cacheprovider",

@@ -81,6 +81,11 @@ class CheckSpec(_Strict):
     seconds: float | None = Field(
         None, gt=0, le=3600, description="this check's wall-clock budget (default: limits)"
     )
+    cost: float = Field(
+        0.2, ge=0, le=3600,
+        description="typical seconds on a correct solution: balances checks between the "
+                    "children that run side by side (never a limit)",
+    )
     hints: dict[str, str] = Field(
         default_factory=dict, description="hint per failure kind; 'default' for any other"
     )
