@@ -410,6 +410,39 @@ def test_sleep_is_virtual():
     assert real_time.monotonic() - t0 < 5
 
 
+def test_a_thread_polling_with_sleep_zero_waits_while_it_polls():
+    """`time.sleep(0)` is a timed wait (of a microsecond), not only a scheduling point: a
+    thread that polls a flag with it is blocked between polls, so code that waits until every
+    other thread waits (as a check does before it moves on) sees the poller wait, in every
+    schedule; with sleep(0) as a bare point that wait never came (a livelock)."""
+    from grader.explore import runtime
+    from grader.explore.sync import clock
+
+    def setup():
+        return Box(go=False, seen=[])
+
+    def poller(s):
+        while not s.go:
+            time.sleep(0)
+        s.seen.append(time.monotonic() - clock.VIRTUAL_MONOTONIC)
+
+    def starter(s):
+        me = runtime.current()
+
+        def others_wait():
+            return all(t is me or t.state in (runtime.BLOCKED, runtime.DONE)
+                       for t in me.sched.threads)
+
+        me.sched.block(me, others_wait, None, runtime.Blocked("until the poller waits"))
+        s.go = True
+
+    def polled_briefly(s):
+        # one poll ran, and each costs a microsecond of virtual time
+        assert len(s.seen) == 1 and s.seen[0] < 0.001, s.seen
+
+    ok(explore(setup, [poller, starter], invariant=polled_briefly, runs=60, seed=1))
+
+
 def test_sleep_orders_threads_by_virtual_time():
     def setup():
         return Box()

@@ -34,7 +34,7 @@ def _counting_factory(fail_first: int = 0, result=None, slow: bool = False):
     def factory():
         calls.started += 1
         if slow:
-            modelled.sleep(0)
+            modelled.pause()
         if calls.started <= fail_first:
             raise Boom(f"attempt {calls.started} failed")
         value = object() if result is None else result

@@ -19,7 +19,7 @@ submodules directly; this `__init__` is for check code (`from grader.explore imp
 
 from grader.explore.runtime import Abort
 from grader.explore.sync.barrier import Barrier, BrokenBarrierError
-from grader.explore.sync.clock import monotonic, perf_counter, sleep, time
+from grader.explore.sync.clock import monotonic, pause, perf_counter, sleep, time
 from grader.explore.sync.condition import Condition
 from grader.explore.sync.event import Event
 from grader.explore.sync.locks import Lock, RLock
@@ -28,5 +28,5 @@ from grader.explore.sync.thread import Thread, Timer
 
 __all__ = [
     "Abort", "Barrier", "BoundedSemaphore", "BrokenBarrierError", "Condition", "Event", "Lock",
-    "RLock", "Semaphore", "Thread", "Timer", "monotonic", "perf_counter", "sleep", "time",
+    "RLock", "Semaphore", "Thread", "Timer", "monotonic", "pause", "perf_counter", "sleep", "time",
 ]

@@ -53,6 +53,13 @@ def time_ns() -> int:
     return int(time() * 1e9)
 
 
+#: How long `sleep(0)` waits on the virtual clock. A real `sleep(0)` gives the processor away;
+#: as a timed wait (not only a scheduling point) a thread that polls with it sleeps while it
+#: polls, as one polling with `sleep(0.001)` does: a check that waits until a thread waits
+#: sees it wait, and a fair schedule runs the others instead of the poll.
+YIELD_SECONDS = 1e-6
+
+
 def sleep(secs: float) -> None:
     """time.sleep: under the explorer a yield, then a wait on the virtual clock."""
     mt = current()
@@ -63,5 +70,12 @@ def sleep(secs: float) -> None:
         raise ValueError("sleep length must be non-negative")
     sched = mt.sched
     sched.point(mt, f"sleep {secs:g}s")
-    if secs > 0:
-        sched.block(mt, None, sched.now + secs, Blocked(f"sleep {secs:g}s"))
+    sched.block(mt, None, sched.now + (secs or YIELD_SECONDS), Blocked(f"sleep {secs:g}s"))
+
+
+def pause() -> None:
+    """A scheduling point in a check's own code, where another thread may run (never a wait:
+    a thread paused inside a critical section is not waiting for anything)."""
+    mt = current()
+    if mt is not None:
+        mt.sched.point(mt, "pause")
