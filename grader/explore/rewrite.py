@@ -80,6 +80,7 @@ def point_value(site: int, value: Any) -> Any:
         mt = _MANAGED.get(_get_ident())
         if mt is not None:
             mt.sched.point(mt, site)
+            mt.quiet = 0
     return value
 
 

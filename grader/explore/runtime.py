@@ -87,6 +87,9 @@ class ManagedThread:
         # True while this blocked thread is offered as "let its timed wait time out now".
         self.timeout_option = False
         self.frames: tuple[tuple[int, int], ...] | None = None  # check frames at its last point
+        # Scheduling points since its last store to shared state: a thread that polls without
+        # sleeping (`while self.busy: pass`) counts on, as no waiting thread does.
+        self.quiet = 0
 
     def __repr__(self) -> str:
         return f"<ManagedThread {self.name} {self.state}>"
@@ -218,6 +221,7 @@ class Scheduler:
             self.check_frames(mt)
         self.steps += 1
         self.progress += 1
+        mt.quiet = 0 if self.storing else mt.quiet + 1
         if mt.index == self.last_runner:
             self.run_length += 1
         else:

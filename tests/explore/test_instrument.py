@@ -305,3 +305,54 @@ def test_every_module_the_rewrite_sends_to_a_shim_has_one():
     from grader.explore import shims
 
     assert set(shims.SHIMMED) == {*shims._MODULES, *shims._LAZY}
+
+
+def test_a_poller_that_writes_nothing_counts_its_quiet_steps(learner_dir):
+    """`ManagedThread.quiet` counts a thread's scheduling points since its last store to
+    shared state (an attribute, a subscript or a global): a busy poller's count grows while it
+    polls, a thread that stores keeps it low. A check may take a long quiet run for waiting."""
+    write(learner_dir, "polls", """
+        class Flag:
+            def __init__(self):
+                self.up = False
+                self.slots = [0]
+                self.ticks = 0
+
+            def wait_up(self):
+                while not self.up:
+                    pass
+
+            def raise_it(self):
+                self.up = True
+
+            def busy(self, n):
+                for _ in range(n):
+                    self.ticks += 1
+                    self.slots[0] = self.ticks
+    """)
+    import polls
+
+    from grader.explore import runtime
+
+    seen = {}
+
+    def setup():
+        return polls.Flag()
+
+    def poller(flag):
+        flag.wait_up()
+
+    def raiser(flag):
+        me = runtime.current()
+        poller_thread = next(t for t in me.sched.threads if t.name == "T1")
+        me.sched.block(me, lambda: poller_thread.quiet >= 50, None,
+                       runtime.Blocked("until the poller polled a while"))
+        seen["poller"] = poller_thread.quiet
+        flag.busy(30)
+        seen["busy"] = me.quiet
+        flag.raise_it()
+
+    outcome = explore(setup, [poller, raiser], runs=5, seed=1, systematic=False)
+    assert outcome.ok, outcome.failure and outcome.failure.message
+    assert seen["poller"] >= 50
+    assert seen["busy"] <= 3

@@ -20,6 +20,9 @@ from grader.explore import sync as modelled
 PATIENCE = 5.0  # seconds a correct lock may take to let a thread in, on a loaded machine
 # CPU seconds a thread may use inside an acquire before it counts as polling (waiting)
 SPIN_CPU_SECONDS = 0.05
+# Under the explorer: scheduling points in a row without a store after which a running thread
+# counts as polling (waiting); a lock's own steps before it waits are a handful
+POLL_STEPS = 100
 
 
 class _Actor:
@@ -437,7 +440,9 @@ def test_writer_handoff(submission, explorer):
 def _until_waiting(threads: list[str], what: str) -> None:
     """Under the explorer: disable the calling thread (not spinning) until each of `threads`
     (scheduler names, T1, T2, ...) waits inside the learner's call or has ended, and nothing
-    but such waiting can happen: no other thread can run or is about to wake. Then "it waits"
+    but such waiting can happen: no other thread can run or is about to wake. A thread that
+    polls without sleeping (POLL_STEPS scheduling points in a row, nothing stored) waits as
+    well: it runs, but nothing it does changes anything. Then "it waits"
     is a fact about the lock, not about how far its code got (a writer stalled on the lock's
     own mutex, held by a thread that can still run, has not started waiting yet), whatever
     the scheduler, or a timeout it fired early, did before."""
@@ -447,11 +452,16 @@ def _until_waiting(threads: list[str], what: str) -> None:
         names = {other.name for other in me.sched.threads}
         if not all(name in names for name in threads):
             return False  # not started yet
+        polling = {other.name for other in me.sched.threads
+                   if other is not me and other.state == runtime.RUNNABLE
+                   and other.quiet >= POLL_STEPS}
         for other in me.sched.threads:
-            if other is me or other.state == runtime.DONE:
-                continue
+            if other is me or other.state == runtime.DONE or other.name in polling:
+                continue  # a poller runs, but nothing it does changes anything
             if other.state != runtime.BLOCKED or other.blocked is None:
                 return False  # it can still run
+            if other.blocked.holder() in polling and other.quiet < POLL_STEPS:
+                return False  # not polling itself: it goes on once the poller lets go
             if other.blocked.label.startswith("until "):
                 if other.name in threads:
                     return False  # not inside the learner's call yet
