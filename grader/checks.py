@@ -13,6 +13,8 @@ Values from learner code
 Calls that may never return (thread exercises)
     call_within(fn, seconds) -> Call     run fn in a daemon thread; wait at most `seconds`
     Call                                 how it ended: `.value_or_fail(what)`, or a "hang"
+    thread_cpu_clock(thread)             a clock of a thread's CPU time, read from outside it
+    cpu_seconds(clock)                   what that clock reads (None: no clock, or the thread ended)
 
 The explorer (interleavings; the `explorer` fixture is the usual way in)
     explore(setup, threads, ...)         explore a scenario directly, outside the fixture
@@ -59,7 +61,16 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from grader.harness import Call, CheckFailure, call_within, fail, plain, sorted_if_comparable
+from grader.harness import (
+    Call,
+    CheckFailure,
+    call_within,
+    cpu_seconds,
+    fail,
+    plain,
+    sorted_if_comparable,
+    thread_cpu_clock,
+)
 from grader.harness.fixtures import entry_name
 
 if TYPE_CHECKING:
@@ -120,10 +131,10 @@ __all__ = [
     "Call", "CheckFailure", "ChunkingProxy", "ExplorationFailure", "Explorer",
     "InfrastructureError", "KVClient", "Overran", "ProcessWatch", "SERVE_RETURNED",
     "ServerClosed", "ServerDied", "ServerHandle", "ServerSilent", "StressOutcome", "call_alone",
-    "call_with_deadline", "call_within",
+    "call_with_deadline", "call_within", "cpu_seconds",
     "connect", "deadline", "entry_name", "explore", "fail", "faults", "idle_clients",
     "kill_created", "launch", "lock_operations", "plain", "run_clients", "short_timeout",
-    "slow_start", "sorted_if_comparable", "stress", "tasks", "under_model",
+    "slow_start", "sorted_if_comparable", "stress", "tasks", "thread_cpu_clock", "under_model",
 ]
 
 

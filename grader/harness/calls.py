@@ -7,11 +7,15 @@ The call runs in a daemon thread of the check's process, so a call that blocks f
 costs the check `seconds`, not the grading: the thread is abandoned (the child is discarded
 after the grading anyway). For process exercises, whose calls must run in the main thread,
 use `grader.processes.bounded.call_with_deadline` instead.
+
+`cpu_seconds(thread_cpu_clock(thread))` reads the CPU time a thread of the check's process has
+used, from outside it (how long a blocked call spun, or polled).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -54,3 +58,23 @@ def call_within(fn: Callable[[], Any], seconds: float, name: str = "bounded-call
     if not done.wait(seconds):
         return Call(finished=False, seconds=seconds)
     return Call(finished=True, seconds=seconds, value=box.get("value"), error=box.get("error"))
+
+
+def thread_cpu_clock(thread: threading.Thread) -> int | None:
+    """A clock of `thread`'s CPU time, read from outside it with `time.clock_gettime(clock)`
+    (which raises OSError once the thread has ended), or None where there is no such clock
+    (macOS, Windows). Ask for it while the thread runs; read it with `cpu_seconds`."""
+    try:
+        return time.pthread_getcpuclockid(thread.ident)
+    except (AttributeError, OSError, TypeError):
+        return None
+
+
+def cpu_seconds(clock: int | None) -> float | None:
+    """The CPU seconds a `thread_cpu_clock` reads, or None: no clock, or its thread ended."""
+    if clock is None:
+        return None
+    try:
+        return time.clock_gettime(clock)
+    except OSError:
+        return None

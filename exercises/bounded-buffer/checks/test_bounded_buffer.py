@@ -7,7 +7,7 @@ import time
 from collections import defaultdict
 from types import SimpleNamespace
 
-from grader.checks import CheckFailure, stress
+from grader.checks import CheckFailure, cpu_seconds, stress, thread_cpu_clock
 
 # A blocked thread is watched for at least BLOCKED_SECONDS ("blocked for a second"), and
 # longer on a loaded machine: until a reference thread that spins the way a polling waiter
@@ -115,23 +115,11 @@ def test_blocking(submission):
     assert rest == [2, 3], f"After the blocked put finished the buffer must hold [2, 3], got {rest}."
 
 
-def _cpu_clock(thread: threading.Thread):
-    """A clock that reads `thread`'s CPU time from outside it, or None where there is none."""
-    try:
-        return time.pthread_getcpuclockid(thread.ident)
-    except (AttributeError, OSError, TypeError):  # macOS and Windows have no such clock
-        return None
-
-
 def _read(clocks) -> dict:
-    """CPU seconds used so far by each call whose thread has a readable clock."""
-    used = {}
-    for call, clock in clocks.items():
-        try:
-            used[call] = time.clock_gettime(clock)
-        except OSError:  # the thread ended: its own measure decides
-            continue
-    return used
+    """CPU seconds used so far by each call whose thread has a readable clock (a call whose
+    thread ended is left out: its own measure decides)."""
+    return {call: used for call, clock in clocks.items()
+            if (used := cpu_seconds(clock)) is not None}
 
 
 def _measurement_window(calls) -> tuple[float, dict]:
@@ -153,7 +141,7 @@ def _measurement_window(calls) -> tuple[float, dict]:
             time.sleep(0)
             used[0] = time.thread_time() - start
 
-    clocks = {call: clock for call in calls if (clock := _cpu_clock(call.thread)) is not None}
+    clocks = {call: clock for call in calls if (clock := thread_cpu_clock(call.thread)) is not None}
     started = time.monotonic()
     threading.Thread(target=reference, name="cpu-reference", daemon=True).start()
     try:

@@ -13,7 +13,7 @@ import threading
 import time
 from types import SimpleNamespace
 
-from grader.checks import CheckFailure
+from grader.checks import CheckFailure, cpu_seconds, thread_cpu_clock
 from grader.explore import runtime
 from grader.explore import sync as modelled
 
@@ -88,15 +88,6 @@ def _stack(thread: threading.Thread) -> tuple | None:
     return tuple(out) if out else None
 
 
-def _cpu_seconds(thread: threading.Thread) -> float | None:
-    """The CPU time `thread` has used, read from outside it, or None where there is no such
-    clock (macOS, Windows) or the thread has ended."""
-    try:
-        return time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
-    except (AttributeError, OSError, TypeError):
-        return None
-
-
 def _wait_blocked(actor: _Actor, method: str) -> None:
     """Return once `actor` waits inside `method`, and stays so; fail if it gets in.
 
@@ -105,6 +96,7 @@ def _wait_blocked(actor: _Actor, method: str) -> None:
     in: far more than any lock's bookkeeping before it waits."""
     deadline = time.monotonic() + PATIENCE
     steady, last = 0, None
+    clock: int | None = None  # the actor's CPU clock, asked for once it runs its acquire
     cpu_at_start: float | None = None
     while time.monotonic() < deadline:
         if actor.inside.is_set() or actor.left.is_set():
@@ -123,12 +115,12 @@ def _wait_blocked(actor: _Actor, method: str) -> None:
         else:
             steady = 0
         last = stack
-        if started:
-            cpu = _cpu_seconds(actor.thread)
-            if cpu is not None and cpu_at_start is None:
-                cpu_at_start = cpu
-            elif cpu is not None and cpu - cpu_at_start >= SPIN_CPU_SECONDS \
-                    and not actor.inside.is_set():
+        if started and clock is None:
+            clock = thread_cpu_clock(actor.thread)
+            cpu_at_start = cpu_seconds(clock)
+        elif started and cpu_at_start is not None:
+            cpu = cpu_seconds(clock)
+            if cpu is not None and cpu - cpu_at_start >= SPIN_CPU_SECONDS:
                 return  # it polls
         # Polling interval: gives the observed thread the interpreter lock to move on.
         threading.Event().wait(0.02)
